@@ -133,22 +133,18 @@ void server_main(const config& cfg, int port_pipe) {
               });
     srv.route(eng::method_set::of({ssepush::proto::method::post}), "/broadcast",
               [&srv](eng::exchange& ex) {
-                  auto* bytes = eng::shared_bytes::copy_of(ex.request().body);
-                  bytes->ref(srv.shard_count() - 1);
-                  srv.post_each(
-                      ~eng::shard_mask(0) >> (64 - srv.shard_count()),
-                      eng::shard_message{[](eng::shard& s, eng::shard_message& m) noexcept {
-                                             auto* b = static_cast<eng::shared_bytes*>(m.a);
-                                             ssepush::proto::sse_event ev;
-                                             ev.has_id = true;
-                                             ev.id = s.next_event_id();
-                                             ev.data = b->view();
-                                             eng::frame_ptr f(eng::frame::sse(ev));
-                                             auto& v = g_streams[s.index()];
-                                             s.send(v.data(), v.size(), f.get());
-                                             b->unref();
-                                         },
-                                         bytes, nullptr, 0});
+                  srv.post_bytes(
+                      srv.all_shards(), eng::shared_bytes::copy_of(ex.request().body),
+                      [](eng::shard& s, std::string_view bytes, void*) noexcept {
+                          ssepush::proto::sse_event ev;
+                          ev.has_id = true;
+                          ev.id = s.next_event_id();
+                          ev.data = bytes;
+                          eng::frame_ptr f(eng::frame::sse(ev));
+                          auto& v = g_streams[s.index()];
+                          s.send(v.data(), v.size(), f.get());
+                      },
+                      nullptr);
                   ex.respond(202, "text/plain", "ok\n");
               });
     srv.start();

@@ -205,6 +205,26 @@ void server::post_each(shard_mask targets, const shard_message& m) noexcept {
         if (targets & (shard_mask(1) << i)) post(i, m);
 }
 
+void server::post_bytes(shard_mask targets, shared_bytes* bytes, bytes_fn fn, void* ctx) noexcept {
+    targets &= all_shards();
+    const int n = __builtin_popcountll(targets);
+    if (n == 0) {
+        bytes->unref();
+        return;
+    }
+    if (n > 1) bytes->ref(std::uint32_t(n - 1));
+    shard_message m;
+    m.fn = [](shard& s, shard_message& msg) noexcept {
+        auto* b = static_cast<shared_bytes*>(msg.a);
+        reinterpret_cast<bytes_fn>(msg.u)(s, b->view(), msg.b);
+        b->unref();
+    };
+    m.a = bytes;
+    m.b = ctx;
+    m.u = reinterpret_cast<std::uint64_t>(fn);
+    post_each(targets, m);
+}
+
 stats_snapshot server::stats() const noexcept {
     stats_snapshot sum;
     for (const auto& s : shards_)

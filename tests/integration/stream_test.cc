@@ -128,6 +128,26 @@ TEST(stream, two_thousand_streams_spread_over_shards_all_receive) {
     EXPECT_EQ(srv.srv().stats().open_streams, 2000u);
 }
 
+TEST(stream, bytes_posted_from_any_thread_reach_every_stream_on_every_shard) {
+    test_server srv;
+    srv.start();
+    std::vector<test_client> clients;
+    for (int i = 0; i < 64; ++i) {
+        clients.emplace_back(srv.port());
+        open_stream(clients.back());
+    }
+    ASSERT_EQ(srv.streams_total(), 64u);
+    ASSERT_GT(srv.streams_on(0), 0u);
+    ASSERT_GT(srv.streams_on(1), 0u);
+    std::thread t([&] { srv.broadcast_bytes("from a foreign thread"); });
+    t.join();
+    srv.on_shard(0, [&](eng::shard&) { srv.broadcast_bytes("from shard 0"); });
+    for (auto& c : clients) {
+        ASSERT_TRUE(c.read_until("data: from a foreign thread\n\n"));
+        ASSERT_TRUE(c.read_until("data: from shard 0\n\n"));
+    }
+}
+
 eng::server_options small_queue(eng::slow_consumer_policy p) {
     auto o = test_server::default_options();
     o.max_queue_bytes = 64 * 1024;

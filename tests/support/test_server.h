@@ -87,6 +87,24 @@ public:
         return n;
     }
 
+    // The same, through server::post_bytes from the calling thread (any thread):
+    // the bytes cross to every shard once, each shard frames them once. Returns
+    // without waiting for delivery.
+    void broadcast_bytes(const std::string& data) {
+        srv_.post_bytes(
+            srv_.all_shards(), eng::shared_bytes::copy_of(data),
+            [](eng::shard& s, std::string_view bytes, void* ctx) noexcept {
+                auto& streams = static_cast<test_server*>(ctx)->registries_[s.index()]->streams;
+                proto::sse_event ev;
+                ev.has_id = true;
+                ev.id = s.next_event_id();
+                ev.data = bytes;
+                eng::frame_ptr f(eng::frame::sse(ev));
+                s.send(streams.data(), streams.size(), f.get());
+            },
+            this);
+    }
+
     // The alive streams of shard i (call on that shard only).
     std::vector<eng::stream_ref>& streams_of(unsigned i) { return registries_[i]->streams; }
 

@@ -50,13 +50,11 @@ void send_to_shard(eng::shard& s, std::string_view data, std::string_view event 
     s.send(st.streams.data(), st.streams.size(), f.get());
 }
 
-void on_publish(eng::shard& s, eng::shard_message& m) noexcept {
-    auto* bytes = static_cast<eng::shared_bytes*>(m.a);
+void on_publish(eng::shard& s, std::string_view bytes, void*) noexcept {
     try {
-        send_to_shard(s, bytes->view(), "message");
+        send_to_shard(s, bytes, "message");
     } catch (...) {
     }
-    bytes->unref();
 }
 
 void on_tick(eng::timer_node& t) noexcept {
@@ -127,14 +125,10 @@ void install_demo(eng::server& srv, const demo_options& opts) {
     srv.route(eng::method_set::of({method::post}), "/publish", [&srv](eng::exchange& ex) {
         std::string_view body = ex.request().body;
         if (body.empty()) return ex.respond(400, "text/plain", "empty body: nothing to publish\n");
-        if (body.find_first_of("\r\n") != std::string_view::npos && body.size() > 65536)
-            return ex.respond(413, "text/plain", "too large\n");
-        const unsigned n = srv.shard_count();
+        if (body.size() > 64 * 1024)
+            return ex.respond(413, "text/plain", "message too large: at most 65536 bytes\n");
         // One copy of the bytes for all shards; each shard frames it once.
-        auto* bytes = eng::shared_bytes::copy_of(body);
-        bytes->ref(n - 1);
-        srv.post_each((n == 64 ? ~eng::shard_mask(0) : (eng::shard_mask(1) << n) - 1),
-                      eng::shard_message{&on_publish, bytes, nullptr, 0});
+        srv.post_bytes(srv.all_shards(), eng::shared_bytes::copy_of(body), &on_publish, nullptr);
         ex.respond(202, "text/plain", "published\n");
     });
     srv.route(eng::method_set::of({method::get}), "/stats", [&srv](eng::exchange& ex) {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ssepush/engine/http.h"
@@ -72,6 +73,19 @@ public:
     void post(unsigned target, const shard_message& m) noexcept;
     // Posts the same message to every shard in `targets`.
     void post_each(shard_mask targets, const shard_message& m) noexcept;
+
+    // Hands the same bytes to every shard in `targets`: each of them runs
+    // fn(shard, bytes, ctx) once, on its own thread, and typically builds one
+    // frame from the bytes and sends it to its own streams. Takes the caller's
+    // reference to `bytes` plus one per further target (one atomic add, never
+    // one per recipient) and releases each after its fn returns. Any thread.
+    using bytes_fn = void (*)(shard& s, std::string_view bytes, void* ctx) noexcept;
+    void post_bytes(shard_mask targets, shared_bytes* bytes, bytes_fn fn, void* ctx) noexcept;
+
+    // The mask naming every shard.
+    [[nodiscard]] shard_mask all_shards() const noexcept {
+        return opts_.shards >= 64 ? ~shard_mask(0) : (shard_mask(1) << opts_.shards) - 1;
+    }
 
     // Sum of all shards' counters.
     [[nodiscard]] stats_snapshot stats() const noexcept;
