@@ -2,6 +2,7 @@
 // under TSan: ctest -L tsan).
 
 #include "ssepush/engine/spsc_ring.h"
+#include "support/sanitizers.h"
 
 #include <gtest/gtest.h>
 
@@ -15,23 +16,7 @@
 namespace ssepush::engine {
 namespace {
 
-// Stress sizes shrink under the sanitizers (TSan especially) so that the suites
-// stay within their ctest timeout.
-#if defined(__SANITIZE_THREAD__)
-constexpr std::uint64_t k_slowdown = 4;
-#elif defined(__SANITIZE_ADDRESS__)
-constexpr std::uint64_t k_slowdown = 2;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr std::uint64_t k_slowdown = 4;
-#elif __has_feature(address_sanitizer)
-constexpr std::uint64_t k_slowdown = 2;
-#else
-constexpr std::uint64_t k_slowdown = 1;
-#endif
-#else
-constexpr std::uint64_t k_slowdown = 1;
-#endif
+using ssepush::testing::k_slowdown;  // stress sizes shrink under the sanitizers
 
 // The engine's cross-shard message is a 32-byte struct; the fields after `seq` are
 // derived from it so that a torn or stale copy is detected.

@@ -16,19 +16,12 @@
 #include <string_view>
 #include <utility>
 
+#include "fuzz_check.h"
 #include "ssepush/proto/http_request.h"
 
 using namespace ssepush::proto;
 
 namespace {
-
-#define SSEPUSH_FUZZ_CHECK(cond)                                                          \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            std::abort();                                                                 \
-        }                                                                                 \
-    } while (0)
 
 bool inside(std::string_view v, std::string_view buf) {
     return v.empty() || (v.data() >= buf.data() && v.data() + v.size() <= buf.data() + buf.size());

@@ -17,19 +17,12 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "ssepush/proto/sse.h"
 
 using namespace ssepush::proto;
 
 namespace {
-
-#define SSEPUSH_FUZZ_CHECK(cond)                                                          \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            std::abort();                                                                 \
-        }                                                                                 \
-    } while (0)
 
 std::uint64_t read_le(const std::uint8_t* p, std::size_t n) {
     std::uint64_t v = 0;

@@ -13,19 +13,12 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "ssepush/proto/url.h"
 
 using namespace ssepush::proto;
 
 namespace {
-
-#define SSEPUSH_FUZZ_CHECK(cond)                                                          \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            std::abort();                                                                 \
-        }                                                                                 \
-    } while (0)
 
 bool unreserved(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
