@@ -2,7 +2,7 @@
 #
 #   ssepush_add_library(NAME <layer> SRCS ... [DEPS ...] [PUBLIC_DEPS ...])
 #       -> target ssepush_<layer>, alias ssepush::<layer>, headers in <dir>/include
-#   ssepush_add_test(NAME <name> SRCS ... [DEPS ...] [LABELS ...] [TIMEOUT s])
+#   ssepush_add_test(NAME <name> SRCS ... [DEPS ...] [INCLUDES ...] [LABELS ...] [TIMEOUT s])
 #   ssepush_add_bench(NAME <name> SRCS ... [DEPS ...])
 #   ssepush_add_fuzz(NAME <name> SRCS ... [DEPS ...] [CORPUS dir])
 #
@@ -47,14 +47,14 @@ function(ssepush_add_library)
 endfunction()
 
 function(ssepush_add_test)
-  cmake_parse_arguments(A "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(A "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS;INCLUDES" ${ARGN})
   if(NOT SSEPUSH_BUILD_TESTS)
     return()
   endif()
   find_package(GTest REQUIRED)
   add_executable(${A_NAME} ${A_SRCS})
   target_compile_options(${A_NAME} PRIVATE ${SSEPUSH_WARNINGS})
-  target_include_directories(${A_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  target_include_directories(${A_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/tests ${A_INCLUDES})
   target_link_libraries(${A_NAME} PRIVATE ${A_DEPS} GTest::gtest GTest::gtest_main Threads::Threads)
   add_test(NAME ${A_NAME} COMMAND ${A_NAME})
   if(NOT A_TIMEOUT)
