@@ -248,12 +248,14 @@ void shard::process_input(detail::conn& c, const char* data, std::size_t len) no
     }
     std::memcpy(c.rx + c.rx_len, data, len);
     c.rx_len += std::uint32_t(len);
-    if (c.state != detail::conn_state::reading) return;
-    buf = std::string_view(c.rx, c.rx_len);
+    if (c.state == detail::conn_state::reading) drain_rx(c);
+}
+
+void shard::drain_rx(detail::conn& c) noexcept {
+    std::string_view buf(c.rx, c.rx_len);
     parse_and_dispatch(c, buf, true);
     // Keep only what was not consumed.
-    if (buf.empty() || c.state == detail::conn_state::closing ||
-        c.state == detail::conn_state::streaming || c.close_after_flush) {
+    if (buf.empty() || c.state != detail::conn_state::reading || c.close_after_flush) {
         std::free(c.rx);
         c.rx = nullptr;
         c.rx_len = c.rx_cap = 0;
@@ -449,18 +451,20 @@ bool shard::respond(conn_id id, std::uint16_t status, std::string_view content_t
     detail::conn* c = conns_->at(id.slot());
     if (!c || c->gen != id.generation() || c->state != detail::conn_state::handling) return false;
     respond_on(*c, nullptr, c->keep_alive, status, content_type, body, extra_headers);
-    // Requests that arrived while the answer was pending.
+    // Requests that arrived while the answer was pending run from the next turn,
+    // not from here: the caller may be a handler whose request views live in
+    // the same parse scratch.
     if (c->state == detail::conn_state::reading && c->rx_len > 0 && !c->close_after_flush) {
-        std::string_view buf(c->rx, c->rx_len);
-        parse_and_dispatch(*c, buf, true);
-        if (buf.empty() || c->state != detail::conn_state::reading || c->close_after_flush) {
-            std::free(c->rx);
-            c->rx = nullptr;
-            c->rx_len = c->rx_cap = 0;
-        } else {
-            std::memmove(c->rx, buf.data(), buf.size());
-            c->rx_len = std::uint32_t(buf.size());
-        }
+        shard_message m;
+        m.fn = [](shard& s, shard_message& msg) noexcept {
+            auto* cc = static_cast<detail::conn*>(msg.a);
+            if (cc->gen == std::uint32_t(msg.u) && cc->state == detail::conn_state::reading &&
+                cc->rx_len > 0 && !cc->close_after_flush)
+                s.drain_rx(*cc);
+        };
+        m.a = c;
+        m.u = c->gen;
+        post(index_, m);
     }
     return true;
 }

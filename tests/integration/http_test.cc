@@ -1,6 +1,8 @@
 // HTTP/1.1 over real loopback sockets against an engine server on port 0.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "support/test_client.h"
 #include "support/test_server.h"
 
@@ -82,6 +84,32 @@ TEST_F(http, pipelined_requests_behind_a_deferred_answer_wait_their_turn) {
     auto b = c.read_response();
     ASSERT_TRUE(a && b);
     EXPECT_EQ(a->body, "deferred first\n");
+    EXPECT_EQ(b->body, "hello\n");
+}
+
+TEST(http_deferred, answering_another_connection_from_a_handler_keeps_both_requests_intact) {
+    auto o = test_server::default_options();
+    o.shards = 1;  // both connections on the shard whose handler answers
+    test_server srv(o);
+    srv.start();
+    test_client parked(srv.port());
+    // A deferred request with a pipelined one behind it.
+    parked.send("GET /park HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    test_client releaser(srv.port());
+    // /park must have been handled before /release runs (bounded wait).
+    auto deadline = clock_type::now() + 5s;
+    while (!srv.parked_on(0) && clock_type::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+    ASSERT_TRUE(srv.parked_on(0));
+    releaser.send("POST /release HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nmine");
+    auto r = releaser.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "/release mine") << "the releasing handler still sees its own request";
+    auto a = parked.read_response();
+    auto b = parked.read_response();
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->body, "released\n");
     EXPECT_EQ(b->body, "hello\n");
 }
 

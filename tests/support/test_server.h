@@ -105,6 +105,12 @@ public:
             this);
     }
 
+    // Whether a /park request is waiting on shard i.
+    bool parked_on(unsigned i) {
+        return on_shard(i,
+                        [this](eng::shard& s) { return registries_[s.index()]->parked.valid(); });
+    }
+
     // The alive streams of shard i (call on that shard only).
     std::vector<eng::stream_ref>& streams_of(unsigned i) { return registries_[i]->streams; }
 
@@ -114,6 +120,7 @@ public:
 private:
     struct registry {
         std::vector<eng::stream_ref> streams;
+        eng::conn_id parked;
         test_server* owner = nullptr;
     };
 
@@ -152,6 +159,19 @@ private:
             srv_.run_on(ex.owner().index(), [id, q](eng::shard& s) {
                 s.respond(id, 200, "text/plain", "deferred " + q + "\n");
             });
+        });
+        // /park defers and remembers its connection; /release (same shard) answers
+        // it from inside its own handler, then answers itself from its request.
+        srv_.route(method_set::of({method::get}), "/park", [this](eng::exchange& ex) {
+            ex.defer();
+            registries_[ex.owner().index()]->parked = ex.connection();
+        });
+        srv_.route(method_set::of({method::post}), "/release", [this](eng::exchange& ex) {
+            auto& parked = registries_[ex.owner().index()]->parked;
+            bool ok = ex.owner().respond(parked, 200, "text/plain", "released\n");
+            parked = {};
+            ex.respond(ok ? 200 : 409, "text/plain",
+                       std::string(ex.request().path) + " " + std::string(ex.request().body));
         });
         static const eng::stream_hooks hooks{&test_server::on_close};
         srv_.route_prefix(method_set::of({method::get}), "/stream", [this](eng::exchange& ex) {

@@ -149,6 +149,7 @@ private:
     void on_send(detail::conn& c, const io_uring_cqe& cqe) noexcept;
     void on_close_op(detail::conn& c, const io_uring_cqe& cqe) noexcept;
     void process_input(detail::conn& c, const char* data, std::size_t len) noexcept;
+    void drain_rx(detail::conn& c) noexcept;
     bool parse_and_dispatch(detail::conn& c, std::string_view& buf, bool from_rx) noexcept;
     void run_handler(detail::conn& c, const proto::request& req) noexcept;
     void send_error(detail::conn& c, std::uint16_t status, std::string_view reason) noexcept;
