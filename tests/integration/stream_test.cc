@@ -334,6 +334,57 @@ TEST(stream, client_close_fires_the_hook_and_frees_the_stream) {
     EXPECT_EQ(srv.srv().stats().open_connections, 0u);
 }
 
+TEST(churn, thousands_of_short_and_aborted_connections_leave_nothing_behind) {
+    test_server srv;
+    srv.start();
+    for (int i = 0; i < 2000; ++i) {
+        test_client c(srv.port());
+        c.send("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        ASSERT_TRUE(c.read_response()) << i;
+    }
+    for (int i = 0; i < 1000; ++i) {
+        test_client c(srv.port());
+        open_stream(c);
+        if (i % 2) {
+            // Abort with a reset instead of a FIN.
+            linger l{1, 0};
+            ::setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        }
+    }
+    auto deadline = clock_type::now() + 10s;
+    while (srv.srv().stats().open_connections != 0 && clock_type::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    auto st = srv.srv().stats();
+    EXPECT_EQ(st.open_connections, 0u);
+    EXPECT_EQ(st.open_streams, 0u);
+    EXPECT_EQ(st.accepted, 3000u);
+    EXPECT_EQ(st.closed, 3000u);
+    EXPECT_EQ(st.queued_bytes, 0u);
+    EXPECT_EQ(srv.streams_total(), 0u);
+}
+
+TEST(slow_consumer, a_client_pipelining_without_reading_is_cut_and_others_are_served) {
+    test_server srv(small_queue(eng::slow_consumer_policy::drop_oldest));
+    srv.start();
+    test_client flood = stalled_client(srv.port());
+    std::string burst;
+    for (int i = 0; i < 200; ++i)
+        burst += "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+    // Never read: answers pile up until the connection is cut. Sends may fail
+    // once the server has closed it.
+    for (int i = 0; i < 200 && !flood.eof(); ++i) {
+        if (::send(flood.fd(), burst.data(), burst.size(), MSG_NOSIGNAL) < 0) break;
+        test_client other(srv.port());
+        other.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+        auto r = other.read_response();
+        ASSERT_TRUE(r);
+        ASSERT_EQ(r->status, 200);
+        if (srv.srv().stats().slow_consumer_closes) break;
+    }
+    EXPECT_EQ(srv.srv().stats().slow_consumer_closes, 1u)
+        << "answers to a non-stream are never dropped: the connection is cut";
+}
+
 TEST(stream, graceful_stop_flushes_and_ends_every_stream) {
     auto srv = std::make_unique<test_server>();
     srv->start();
