@@ -194,7 +194,7 @@ private:
     std::int64_t date_second_ = -1;
     char date_buf_[32];
 
-    std::vector<detail::conn*> dirty_;  // connections with frames to flush, in order
+    std::vector<detail::conn*> dirty_;    // connections with frames to flush, in order
     std::vector<detail::conn*> closing_;  // closes to run after this phase
     std::vector<detail::conn*> starved_;  // recv stopped for lack of buffers
     std::vector<std::unique_ptr<detail::send_ctx[]>> send_ctx_chunks_;
