@@ -506,12 +506,15 @@ bool shard::enqueue(detail::conn& c, frame* f) noexcept {
     }
     stats_.frames_queued.add();
     stats_.queued_bytes.add(size);
-    if (was_empty && c.stream_open && c.timer_kind != detail::deadline::write_stall) {
-        // The stall clock starts now. Once armed, the timer stays armed across
-        // drains and re-checks when it fires (on_conn_timer), so a fan-out to
-        // streams that have it armed does no timer work at all.
-        c.last_progress_ms = now_ms_;
-        set_deadline(c, std::uint8_t(detail::deadline::write_stall), opts_.write_stall_timeout_ms);
+    if (was_empty && c.stream_open) {
+        // The stall clock starts when bytes start waiting. The timer is armed
+        // only if it is not already: it stays armed across drains and re-checks
+        // when it fires (on_conn_timer), so a fan-out does no timer work per
+        // recipient, only this store into the connection's hot line.
+        c.stall_since = std::uint32_t(now_ms_);
+        if (c.timer_kind != detail::deadline::write_stall)
+            set_deadline(c, std::uint8_t(detail::deadline::write_stall),
+                         opts_.write_stall_timeout_ms);
     }
     mark_dirty(c);
     return true;
@@ -614,7 +617,7 @@ void shard::on_send(detail::conn& c, const io_uring_cqe& cqe) noexcept {
                                                                       : close_reason::io_error);
         return;
     }
-    if (sent) c.last_progress_ms = now_ms_;
+    if (sent) c.stall_since = std::uint32_t(now_ms_);
     if (!c.q.empty()) {
         mark_dirty(c);
         return;
@@ -663,10 +666,12 @@ void shard::on_conn_timer(detail::conn& c) noexcept {
             break;
         case detail::deadline::write_stall:
             if (c.q.empty()) break;  // drained since: the timer just lapses
-            if (now_ms_ - c.last_progress_ms < opts_.write_stall_timeout_ms) {
-                // Progress since it was armed: check again a full period after it.
+            if (const std::uint32_t waited = std::uint32_t(now_ms_) - c.stall_since;
+                waited < opts_.write_stall_timeout_ms) {
+                // Bytes moved (or started waiting) since it was armed: check again
+                // a full period after that.
                 c.timer_kind = detail::deadline::write_stall;
-                timers_.arm(c.timer, c.last_progress_ms + opts_.write_stall_timeout_ms);
+                timers_.arm(c.timer, now_ms_ + (opts_.write_stall_timeout_ms - waited));
                 break;
             }
             stats_.write_stall_closes.add();

@@ -55,6 +55,9 @@ struct alignas(64) conn {
     bool keep_alive : 1 = true;        // the answer keeps the connection open
     bool request_seen : 1 = false;     // a request head has started
     bool close_submitted : 1 = false;  // SHUTDOWN + CLOSE are in the ring
+    // Streams: when queued bytes last started waiting or moved (shard ms,
+    // modulo 2^32; only differences under the write-stall timeout are used).
+    std::uint32_t stall_since = 0;
 
     // --- cold ---
     bool recv_armed = false;
@@ -70,7 +73,6 @@ struct alignas(64) conn {
     std::uint32_t rx_cap = 0;
     std::uint32_t rx_need = 0;  // head parsed, body pending: bytes the request needs
 
-    std::uint64_t last_progress_ms = 0;  // streams: when queued bytes last moved
     const stream_hooks* hooks = nullptr;
     void* user = nullptr;
     frame* gap_marker = nullptr;

@@ -58,9 +58,9 @@ shard::shard(server& owner, unsigned index, const server_options& opts, int list
       listen_fd_(listen_fd),
       routes_(routes),
       mesh_(mesh),
-      timers_(steady_clock_ms::now(), opts.timer_tick_ms),
+      timers_(opts.clock ? opts.clock(opts.clock_ctx) : steady_clock_ms::now(), opts.timer_tick_ms),
       backlog_(mesh.shards) {
-    now_ms_ = steady_clock_ms::now();
+    update_clock();
 }
 
 shard::~shard() {
@@ -69,7 +69,7 @@ shard::~shard() {
 }
 
 void shard::update_clock() noexcept {
-    now_ms_ = steady_clock_ms::now();
+    now_ms_ = opts_.clock ? opts_.clock(opts_.clock_ctx) : steady_clock_ms::now();
 }
 
 void shard::thread_main() noexcept {

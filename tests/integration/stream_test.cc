@@ -261,23 +261,75 @@ TEST(slow_consumer, drop_oldest_keeps_the_stream_with_a_gap_marker_and_bounded_m
     EXPECT_LT(evs.size(), std::size_t(k_frames));
 }
 
-TEST(deadlines, write_stall_closes_a_stream_that_makes_no_progress) {
+// The deadline tests run on a manual clock: the sockets are real, time moves
+// only when the test says so.
+
+TEST(deadlines, write_stall_closes_a_stream_whose_queued_bytes_do_not_move) {
     auto o = small_queue(eng::slow_consumer_policy::drop_oldest);
-    o.write_stall_timeout_ms = 300;
-    test_server srv(o);
+    o.write_stall_timeout_ms = 1000;
+    test_server srv(o, true);
     srv.start();
-    test_client stalled = stalled_client(srv.port());
-    open_stream(stalled);
+    test_client c = stalled_client(srv.port());
+    open_stream(c);
+    // t=0: a frame goes out and is read: the stall timer is armed, the queue drains.
+    ASSERT_EQ(srv.broadcast("first"), 1u);
+    ASSERT_TRUE(c.read_until("data: first\n\n"));
+    // t=800: the client stops reading and a burst fills every buffer on the way.
+    srv.advance(800);
     const std::string payload(4000, 'w');
     for (int i = 0; i < 200; ++i)
         srv.broadcast(payload);
-    // No reads: the send cannot progress, so the stall deadline fires.
-    auto deadline = clock_type::now() + 10s;
-    while (srv.srv().stats().write_stall_closes == 0 && clock_type::now() < deadline)
-        std::this_thread::sleep_for(20ms);
+    // t=1100: the timer (armed at t=0) fires, but bytes have waited only 300 ms.
+    srv.advance(300);
+    EXPECT_EQ(srv.srv().stats().write_stall_closes, 0u);
+    EXPECT_EQ(srv.streams_total(), 1u);
+    // t=1850: 1050 ms without progress: cut.
+    srv.advance(750);
     EXPECT_EQ(srv.srv().stats().write_stall_closes, 1u);
     EXPECT_EQ(srv.last_close_reason.load(), int(eng::close_reason::write_stall));
     EXPECT_EQ(srv.streams_total(), 0u);
+}
+
+TEST(deadlines, a_stream_that_keeps_reading_is_never_cut_for_stalling) {
+    auto o = test_server::default_options();
+    o.write_stall_timeout_ms = 1000;
+    test_server srv(o, true);
+    srv.start();
+    test_client c(srv.port());
+    open_stream(c);
+    sse_reader r;
+    for (int i = 0; i < 20; ++i) {
+        srv.broadcast("tick " + std::to_string(i));
+        read_events(c, r, std::size_t(i + 1));
+        srv.advance(400);  // 8 s in all, 20 stall periods' worth of timer firings
+    }
+    EXPECT_EQ(r.events().size(), 20u);
+    EXPECT_EQ(srv.srv().stats().write_stall_closes, 0u);
+    EXPECT_EQ(srv.streams_total(), 1u);
+}
+
+TEST(deadlines, header_deadline_cuts_a_request_that_dribbles_in_virtual_time) {
+    auto o = test_server::default_options();
+    o.header_timeout_ms = 10'000;
+    test_server srv(o, true);
+    srv.start();
+    test_client c(srv.port());
+    srv.advance(0);  // the accept is handled at t=0: the deadline runs from here
+    ASSERT_EQ(srv.srv().stats().accepted, 1u);
+    const std::string endless = "GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaa";
+    std::size_t sent = 0;
+    // One byte per (virtual) second; the server answers 408 once 10 s have passed.
+    while (sent < endless.size()) {
+        c.send(endless.substr(sent++, 1));
+        srv.advance(1000);
+        if (c.read_some(0ms) || c.eof()) break;
+    }
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 408);
+    EXPECT_TRUE(c.wait_closed());
+    EXPECT_EQ(sent, 10u) << "cut at the 10th second, not before";
+    EXPECT_EQ(srv.srv().stats().header_timeouts, 1u);
 }
 
 TEST(deadlines, slowloris_sending_one_header_byte_per_second_is_cut_at_the_deadline) {
@@ -307,13 +359,17 @@ TEST(deadlines, slowloris_sending_one_header_byte_per_second_is_cut_at_the_deadl
 
 TEST(deadlines, idle_keep_alive_connection_is_closed) {
     auto o = test_server::default_options();
-    o.keepalive_timeout_ms = 300;
-    test_server srv(o);
+    o.keepalive_timeout_ms = 5000;
+    test_server srv(o, true);
     srv.start();
     test_client c(srv.port());
     c.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
     ASSERT_TRUE(c.read_response());
-    EXPECT_TRUE(c.wait_closed(5000ms));
+    srv.advance(4900);
+    EXPECT_FALSE(c.read_some(0ms)) << "still open just before the deadline";
+    EXPECT_FALSE(c.eof());
+    srv.advance(200);
+    EXPECT_TRUE(c.wait_closed());
     EXPECT_EQ(srv.srv().stats().idle_timeouts, 1u);
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ssepush/engine/clock.h"
 #include "ssepush/engine/frame.h"
 #include "ssepush/engine/server.h"
 #include "ssepush/engine/shard.h"
@@ -18,7 +19,10 @@ namespace eng = ssepush::engine;
 
 class test_server {
 public:
-    explicit test_server(eng::server_options opts = default_options()) : srv_(opts) {
+    // With manual_time, every shard reads the test's clock: deadlines move only
+    // when the test calls advance().
+    explicit test_server(eng::server_options opts = default_options(), bool manual_time = false)
+        : srv_(with_clock(opts, manual_time ? &clock_ : nullptr)) {
         registries_.resize(srv_.options().shards);
         for (auto& r : registries_)
             r = std::make_unique<registry>();
@@ -33,6 +37,15 @@ public:
         o.shards = 2;
         o.pin_threads = false;
         return o;
+    }
+
+    // Moves the manual clock and returns once every shard has run a full loop
+    // turn (timers included) at the new time.
+    void advance(std::uint64_t ms) {
+        clock_.advance(ms);
+        for (int round = 0; round < 2; ++round)
+            for (unsigned i = 0; i < srv_.shard_count(); ++i)
+                on_shard(i, [](eng::shard&) {});
     }
 
     eng::server& srv() { return srv_; }
@@ -185,6 +198,17 @@ private:
         });
     }
 
+    static eng::server_options with_clock(eng::server_options o, eng::manual_clock* c) {
+        if (c) {
+            o.clock = [](void* ctx) noexcept {
+                return static_cast<eng::manual_clock*>(ctx)->now();
+            };
+            o.clock_ctx = c;
+        }
+        return o;
+    }
+
+    eng::manual_clock clock_{1'000'000};  // before srv_: the shards read it
     eng::server srv_;
     std::vector<std::unique_ptr<registry>> registries_;
 };

@@ -54,6 +54,13 @@ struct server_options {
     // the out-queue (and so the slow-consumer policy) take over sooner.
     std::uint32_t socket_send_buffer = 0;
 
+    // The shards' clock, in milliseconds, read once per loop turn: null means
+    // CLOCK_MONOTONIC_COARSE. Tests inject a manual clock here to drive every
+    // deadline deterministically (then wake the shards, e.g. with run_on, to
+    // make them see the new time).
+    std::uint64_t (*clock)(void* ctx) noexcept = nullptr;
+    void* clock_ctx = nullptr;
+
     // Timer wheel resolution.
     std::uint32_t timer_tick_ms = 8;
 
