@@ -359,12 +359,14 @@ std::string_view shard::http_date() noexcept {
 }
 
 void shard::respond_on(detail::conn& c, const proto::request* req, bool keep_alive,
-                       std::uint16_t status, std::string_view content_type, std::string_view body,
-                       std::string_view extra_headers) {
+                       const response& r) {
+    const std::uint16_t status = r.status;
+    const std::string_view body = r.body;
     const bool head_only = req && req->verb == proto::method::head;
     proto::response_head h;
     h.status = status;
-    h.content_type = content_type;
+    h.reason = r.reason;
+    h.content_type = r.content_type;
     h.content_length = std::int64_t(body.size());
     h.close = !keep_alive;
     h.keep_alive_1_0 = keep_alive && c.http10;
@@ -373,7 +375,7 @@ void shard::respond_on(detail::conn& c, const proto::request* req, bool keep_ali
     if (!opts_.server_name.empty()) {
         out.append("Server: ").append(opts_.server_name).append("\r\n");
     }
-    out.append(extra_headers);
+    out.append(r.extra_headers);
     std::string head;
     h.extra_raw = out;
     proto::append_response_head(head, h);
@@ -403,7 +405,7 @@ void shard::send_error(detail::conn& c, std::uint16_t status, std::string_view r
     try {
         std::string body(reason);
         body.push_back('\n');
-        respond_on(c, nullptr, false, status, "text/plain", body, {});
+        respond_on(c, nullptr, false, response{status, "text/plain", body, {}, {}});
     } catch (...) {
         schedule_close(c, close_reason::bad_request);
         return;
@@ -414,7 +416,8 @@ void shard::send_error(detail::conn& c, std::uint16_t status, std::string_view r
 stream_ref shard::open_stream_on(detail::conn& c, const proto::request& req,
                                  const stream_options& o) {
     if (req.verb == proto::method::head) {
-        respond_on(c, &req, c.keep_alive, o.status, o.content_type, {}, o.extra_headers);
+        respond_on(c, &req, c.keep_alive,
+                   response{o.status, o.content_type, {}, o.extra_headers, {}});
         return {};
     }
     const bool chunked = req.version_minor >= 1;
@@ -445,12 +448,11 @@ stream_ref shard::open_stream_on(detail::conn& c, const proto::request& req,
     return stream_ref(&c, c.gen);
 }
 
-bool shard::respond(conn_id id, std::uint16_t status, std::string_view content_type,
-                    std::string_view body, std::string_view extra_headers) {
+bool shard::respond(conn_id id, const response& r) {
     if (id.shard() != index_) return false;
     detail::conn* c = conns_->at(id.slot());
     if (!c || c->gen != id.generation() || c->state != detail::conn_state::handling) return false;
-    respond_on(*c, nullptr, c->keep_alive, status, content_type, body, extra_headers);
+    respond_on(*c, nullptr, c->keep_alive, r);
     // Requests that arrived while the answer was pending run from the next turn,
     // not from here: the caller may be a handler whose request views live in
     // the same parse scratch.
@@ -784,11 +786,10 @@ conn_id exchange::connection() const noexcept {
     return conn_id::make(shard_->index(), conn_->gen, conn_->slot);
 }
 
-void exchange::respond(std::uint16_t status, std::string_view content_type, std::string_view body,
-                       std::string_view extra_headers) {
+void exchange::respond(const response& r) {
     SSEPUSH_ASSERT(!answered_);
     answered_ = true;
-    shard_->respond_on(*conn_, req_, conn_->keep_alive, status, content_type, body, extra_headers);
+    shard_->respond_on(*conn_, req_, conn_->keep_alive, r);
 }
 
 stream_ref exchange::open_stream(const stream_options& opts) {

@@ -86,6 +86,15 @@ struct stream_options {
     frame* gap_marker = nullptr;
 };
 
+// A complete response. Views are copied before respond() returns.
+struct response {
+    std::uint16_t status = 200;
+    std::string_view content_type;  // empty: no Content-Type
+    std::string_view body;
+    std::string_view extra_headers;  // "Name: value\r\n" lines, verbatim
+    std::string_view reason;         // empty: the standard reason phrase
+};
+
 class exchange {
 public:
     [[nodiscard]] const proto::request& request() const noexcept { return *req_; }
@@ -95,8 +104,11 @@ public:
     [[nodiscard]] bool answered() const noexcept { return answered_; }
 
     // A complete response; the body is copied. `extra_headers` are raw lines.
+    void respond(const response& r);
     void respond(std::uint16_t status, std::string_view content_type, std::string_view body,
-                 std::string_view extra_headers = {});
+                 std::string_view extra_headers = {}) {
+        respond(response{status, content_type, body, extra_headers, {}});
+    }
     // Turns the connection into a stream; see the file comment.
     stream_ref open_stream(const stream_options& opts);
     // Answer later with shard::respond(connection(), ...).

@@ -94,8 +94,11 @@ public:
 
     // Answers a request that was `defer()`red on this shard. False if the
     // connection is gone or was not waiting for an answer.
+    bool respond(conn_id id, const response& r);
     bool respond(conn_id id, std::uint16_t status, std::string_view content_type,
-                 std::string_view body, std::string_view extra_headers = {});
+                 std::string_view body, std::string_view extra_headers = {}) {
+        return respond(id, response{status, content_type, body, extra_headers, {}});
+    }
 
     // Runs f(shard&) on shard `target` (possibly this one, then at the start of
     // the next loop turn). Order is FIFO per (sender, target).
@@ -153,9 +156,7 @@ private:
     bool parse_and_dispatch(detail::conn& c, std::string_view& buf, bool from_rx) noexcept;
     void run_handler(detail::conn& c, const proto::request& req) noexcept;
     void send_error(detail::conn& c, std::uint16_t status, std::string_view reason) noexcept;
-    void respond_on(detail::conn& c, const proto::request* req, bool keep_alive,
-                    std::uint16_t status, std::string_view content_type, std::string_view body,
-                    std::string_view extra_headers);
+    void respond_on(detail::conn& c, const proto::request* req, bool keep_alive, const response& r);
     stream_ref open_stream_on(detail::conn& c, const proto::request& req, const stream_options& o);
     void after_response(detail::conn& c) noexcept;
     bool enqueue(detail::conn& c, frame* f) noexcept;
