@@ -1,20 +1,13 @@
 #pragma once
-// The embedded demo ssepushd serves with --demo: a page with a live event
-// stream, a publish form, a tick every second, and /stats. It uses only the
-// engine's public API (the ServiceStack endpoints arrive with ssepush::events).
+// The embedded demo ssepushd serves: a chat page on ServiceStack Server
+// Events (native EventSource, the frames parsed as ServiceStack clients do),
+// on channel "home", with the chat services of chat.h behind it.
 #include "ssepush/engine/server.h"
+#include "ssepush/events/server_events.h"
 
 namespace ssepushd {
 
-struct demo_options {
-    unsigned tick_ms = 1000;  // 0: no ticks
-};
-
-// Registers the demo routes on `srv` (before srv.start()).
-void install_demo(ssepush::engine::server& srv, const demo_options& opts);
-// Starts the per-shard tick timers (after srv.start()).
-void start_demo(ssepush::engine::server& srv, const demo_options& opts);
-// Cancels them; returns once every shard has (before srv.stop()).
-void stop_demo(ssepush::engine::server& srv);
+// Registers "/" (the page) and "/stats" on `srv` (before srv.start()).
+void install_demo(ssepush::engine::server& srv);
 
 }  // namespace ssepushd

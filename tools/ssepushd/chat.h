@@ -1,0 +1,18 @@
+#pragma once
+// The chat services of ServiceStack's Chat demo and test hosts (PROTOCOL.md 9),
+// on the ssepush events API: what ServiceStack's client test suites call, and
+// what the demo page uses.
+//
+//   /channels/{Channel}/chat    PostChatToChannel    -> ChatMessage JSON
+//   /channels/{Channel}/raw     PostRawToChannel     -> 204
+//   /channels/{Channel}/object  PostObjectToChannel  -> 204
+//   /reset-serverevents         ResetServerEvents    -> 204
+// each also at /api/<Name> and /json/reply/<Name>.
+#include "ssepush/engine/server.h"
+#include "ssepush/events/server_events.h"
+
+namespace ssepushd {
+
+void install_chat(ssepush::engine::server& srv, ssepush::events::server_events& ev);
+
+}  // namespace ssepushd
