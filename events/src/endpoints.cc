@@ -330,6 +330,7 @@ void state::handle_heartbeat(engine::exchange& ex) {
 void state::handle_unregister(engine::exchange& ex) {
     std::string cors = cors_headers(ex);
     const proto::request_fields f = fields_of(ex);
+    if (!f.error().empty()) return ex.respond(bad_request(f.error(), cors).view());
     const std::string id = f.get("id").value_or("");
     const engine::peer_address peer = ex.peer();
     answer_from_owner(ex, id, std::move(cors), false,

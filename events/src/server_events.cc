@@ -484,7 +484,11 @@ server_events::server_events(engine::server& srv, options opts, std::unique_ptr<
     s_->install_routes();
 }
 
-server_events::~server_events() = default;
+server_events::~server_events() {
+    // The server's routes and stream hooks point into this object: it cannot
+    // keep serving without it. (Idempotent when the server is already stopped.)
+    s_->srv.stop();
+}
 
 const options& server_events::opts() const noexcept {
     return s_->opts;

@@ -397,6 +397,103 @@ TEST(events_notify, on_connect_comes_first_even_while_the_channel_is_busy) {
     publisher.join();
 }
 
+struct chat_message {
+    long id;
+    std::string text;
+    bool priv;
+};
+void to_json(ssepush::proto::json_writer& w, const chat_message& m) {
+    w.begin_object()
+        .member("id", m.id)
+        .member("message", m.text)
+        .member("private", m.priv)
+        .end_object();
+}
+
+TEST(events_notify, object_forms_serialize_through_to_json) {
+    events_server s;
+    s.start();
+    sse_client a(s.port(), "channels=o");
+    ASSERT_TRUE(a.connect());
+    s.settle();
+    s.ev().notify_channel("o", "cmd.chat", chat_message{7, "he said \"hi\"\n", false});
+    auto f = a.wait_for("cmd.chat");
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->body, R"({"id":7,"message":"he said \"hi\"\n","private":false})");
+    s.ev().notify_subscription(a.id(), "cmd.announce", events::text{"arg"});
+    f = a.wait_for("cmd.announce");
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->body, "\"arg\"") << "a string message is a JSON string";
+    s.ev().notify_all("cmd.toggle$#channels", events::null_message{});
+    f = a.wait_for("cmd.toggle$#channels");
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->data, "cmd.toggle$#channels ");
+}
+
+// Bad input on every endpoint: a clear 4xx, and nobody else notices.
+struct bad_request_case {
+    const char* name;
+    std::string method, target, body, headers;
+    int status;
+};
+
+class events_bad_input : public ::testing::TestWithParam<bad_request_case> {};
+
+TEST_P(events_bad_input, gets_a_clear_4xx_and_others_are_unaffected) {
+    const bad_request_case& c = GetParam();
+    events::options o;
+    o.max_channels_per_subscription = 8;
+    events_server s(o);
+    s.start();
+    sse_client bystander(s.port(), "channels=calm");
+    ASSERT_TRUE(bystander.connect());
+    auto r = http(s.port(), c.method, c.target, c.body, c.headers);
+    EXPECT_EQ(r.status, c.status) << c.name << ": " << r.head << r.body;
+    if (r.status == 400) {
+        EXPECT_NE(r.body.find("\"message\":\""), std::string::npos)
+            << "a reason is given: " << r.body;
+    }
+    s.ev().notify_channel("calm", "cmd.still", "{}");
+    EXPECT_TRUE(bystander.wait_for("cmd.still")) << c.name;
+    EXPECT_EQ(http(s.port(), "POST", "/event-heartbeat?id=" + bystander.id()).status, 200)
+        << c.name;
+}
+
+const std::string k_json = "Content-Type: application/json\r\n";
+const std::string k_form = "Content-Type: application/x-www-form-urlencoded\r\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    every_endpoint, events_bad_input,
+    ::testing::Values(
+        bad_request_case{"stream_too_many_channels", "GET",
+                         "/event-stream?channels=a,b,c,d,e,f,g,h,i", "", "", 400},
+        bad_request_case{"stream_at_in_channel", "GET", "/event-stream?channels=a@b", "", "", 400},
+        bad_request_case{"stream_control_char", "GET", "/event-stream?channel=%0d%0a", "", "", 400},
+        bad_request_case{"stream_long_channel", "GET",
+                         "/event-stream?channels=" + std::string(200, 'c'), "", "", 400},
+        bad_request_case{"heartbeat_no_id", "POST", "/event-heartbeat", "", "", 404},
+        bad_request_case{"heartbeat_garbage_id", "GET", "/event-heartbeat?id=%FF%FE%00", "", "",
+                         404},
+        bad_request_case{"heartbeat_long_id", "GET",
+                         "/event-heartbeat?id=" + std::string(5000, 'A'), "", "", 404},
+        bad_request_case{"unregister_no_id", "POST", "/event-unregister", "", "", 404},
+        bad_request_case{"unregister_bad_json", "POST", "/event-unregister", "{\"id\":", k_json,
+                         400},
+        bad_request_case{"subscribers_bad_json", "POST", "/event-subscribers", "[1,2", k_json, 400},
+        bad_request_case{"api_subscribers_not_an_object", "POST", "/api/GetEventSubscribers",
+                         "[\"A\"]", k_json, 400},
+        bad_request_case{"update_unknown_id", "POST", "/event-subscribers/nope",
+                         "SubscribeChannels=a", k_form, 404},
+        bad_request_case{"update_bad_json", "POST", "/api/UpdateEventSubscriber", "{{{", k_json,
+                         400},
+        bad_request_case{"update_at_channel", "POST", "/api/UpdateEventSubscriber",
+                         "{\"id\":\"x\",\"subscribeChannels\":[\"a@b\"]}", k_json, 400},
+        bad_request_case{"update_too_many", "POST", "/json/reply/UpdateEventSubscriber",
+                         "SubscribeChannels=1,2,3,4,5,6,7,8,9", k_form, 400},
+        bad_request_case{"update_no_id", "POST", "/api/UpdateEventSubscriber",
+                         "{\"subscribeChannels\":[\"a\"]}", k_json, 404}),
+    [](const auto& info) { return std::string(info.param.name); });
+
 // --- subscribers and updates ---------------------------------------------------------
 
 TEST(events_subscribers, lists_meta_of_channel_subscribers_deduplicated) {

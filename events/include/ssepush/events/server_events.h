@@ -19,14 +19,17 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "ssepush/engine/server.h"
 #include "ssepush/events/options.h"
 #include "ssepush/events/provider.h"
 #include "ssepush/events/subscription.h"
+#include "ssepush/proto/json.h"
 
 namespace ssepush::events {
 
@@ -34,11 +37,17 @@ namespace detail {
 struct state;
 }
 
+// What the object forms of notify_* take: anything that is not already JSON
+// text (strings, string views and literals go to the raw-JSON overloads).
+template <class T>
+concept object_message = !std::is_convertible_v<const T&, std::string_view>;
+
 class server_events {
 public:
     // Registers the endpoints on `srv` (which must not be started yet).
     server_events(engine::server& srv, options opts,
                   std::unique_ptr<provider> p = make_memory_provider());
+    // Stops `srv` if it is still running: its routes and hooks point here.
     ~server_events();
     server_events(const server_events&) = delete;
     server_events& operator=(const server_events&) = delete;
@@ -57,12 +66,42 @@ public:
     // Any target, e.g. one built by a provider.
     void notify(const notification& n);
 
-    // --- object forms: `to_json(json_writer&, const T&)` found by ADL writes
-    // the body into a per-thread buffer (no allocation once warm) ---
-    template <class T>
-    void notify_channel_object(std::string_view channel, std::string_view selector, const T& msg);
-    template <class T>
-    void notify_all_object(std::string_view selector, const T& msg);
+    // --- object forms: the message is any T with a `to_json(proto::json_writer&,
+    // const T&)` found by argument-dependent lookup (or `text` / `null_message`
+    // below). The body is written into a per-thread buffer, reused from call to
+    // call: after warm-up a publish allocates only the bytes it hands to the
+    // shards. Strings are the raw-JSON overloads above; wrap a plain string in
+    // `text{...}` to send it as a JSON string, as ServiceStack does.
+    template <object_message T>
+    void notify_all(std::string_view selector, const T& msg) {
+        with_json(msg, [&](std::string_view j) { notify_all(selector, j); });
+    }
+    template <object_message T>
+    void notify_channel(std::string_view channel, std::string_view selector, const T& msg) {
+        with_json(msg, [&](std::string_view j) { notify_channel(channel, selector, j); });
+    }
+    template <object_message T>
+    void notify_subscription(std::string_view id, std::string_view selector, const T& msg,
+                             std::string_view channel = {}) {
+        with_json(msg, [&](std::string_view j) { notify_subscription(id, selector, j, channel); });
+    }
+    template <object_message T>
+    void notify_user_id(std::string_view user_id, std::string_view selector, const T& msg,
+                        std::string_view channel = {}) {
+        with_json(msg, [&](std::string_view j) { notify_user_id(user_id, selector, j, channel); });
+    }
+    template <object_message T>
+    void notify_user_name(std::string_view user_name, std::string_view selector, const T& msg,
+                          std::string_view channel = {}) {
+        with_json(msg,
+                  [&](std::string_view j) { notify_user_name(user_name, selector, j, channel); });
+    }
+    template <object_message T>
+    void notify_session(std::string_view session_id, std::string_view selector, const T& msg,
+                        std::string_view channel = {}) {
+        with_json(msg,
+                  [&](std::string_view j) { notify_session(session_id, selector, j, channel); });
+    }
 
     // --- queries ---
     [[nodiscard]] std::optional<subscription_info> get_subscription_info(std::string_view id) const;
@@ -90,7 +129,29 @@ public:
     [[nodiscard]] engine::server& server() noexcept;
 
 private:
+    template <class T, class Fn>
+    static void with_json(const T& msg, Fn&& fn) {
+        thread_local std::string buf;
+        buf.clear();
+        proto::json_writer w(buf);
+        to_json(w, msg);
+        if (!w.ok()) throw std::invalid_argument("notify: to_json wrote invalid JSON");
+        fn(std::string_view(buf));
+    }
+
     std::unique_ptr<detail::state> s_;
 };
+
+// A string message: sent as a JSON string (ServiceStack's string messages).
+struct text {
+    std::string_view value;
+};
+inline void to_json(proto::json_writer& w, const text& t) {
+    w.value(t.value);
+}
+
+// No message: an empty body after the selector ("cmd.toggle$#channels ").
+struct null_message {};
+inline void to_json(proto::json_writer&, const null_message&) {}
 
 }  // namespace ssepush::events
