@@ -608,6 +608,10 @@ void server_events::start() {
     s_->stopped.store(false);
 }
 
+void server_events::register_stream(engine::exchange& ex) {
+    s_->handle_stream(ex);
+}
+
 std::int64_t server_events::next_sequence(std::string_view name) {
     return s_->prov->next_sequence(name);
 }

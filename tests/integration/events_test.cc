@@ -739,6 +739,25 @@ TEST(events_admin, stop_refuses_streams_until_start) {
     EXPECT_TRUE(b.connect());
 }
 
+TEST(events_admin, an_application_route_registers_streams_itself) {
+    events::options o;
+    o.stream_path = "";  // only the application's route opens streams
+    events_server s(o);
+    s.srv().route(eng::method_set::of({ssepush::proto::method::get}), "/app/live",
+                  [&s](eng::exchange& ex) {
+                      if (ex.request().find("x-token") != "let-me-in")
+                          return ex.respond(401, "text/plain", "no token\n");
+                      s.ev().register_stream(ex);
+                  });
+    s.start();
+    EXPECT_EQ(sse_client(s.port(), "channels=x").status(), 404);
+    EXPECT_EQ(sse_client(s.port(), "channels=x", nullptr, {}, "/app/live").status(), 401);
+    sse_client a(s.port(), "channels=x", nullptr, "X-Token: let-me-in\r\n", "/app/live");
+    ASSERT_TRUE(a.connect());
+    EXPECT_EQ(a.info().at("channels"), "x");
+    ASSERT_TRUE(a.wait_for("cmd.onJoin"));
+}
+
 TEST(events_admin, queries_and_channel_changes_through_the_cpp_api) {
     events_server s;
     s.start();

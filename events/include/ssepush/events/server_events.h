@@ -111,6 +111,13 @@ public:
     [[nodiscard]] std::vector<string_map> get_subscriptions_details(
         const std::vector<std::string>& channels) const;
 
+    // --- registration ---
+    // Opens a Server Events stream for this request and registers its
+    // subscription, exactly as the stream path does (channels from the query,
+    // hooks, cmd.onConnect, joins): for an application's own routes, e.g. one
+    // that authenticates first. Call from that route's handler.
+    void register_stream(engine::exchange& ex);
+
     // --- admin: effective on the owning shard shortly after the call ---
     void subscribe_to_channels(std::string_view id, std::vector<std::string> channels);
     void unsubscribe_from_channels(std::string_view id, std::vector<std::string> channels);
