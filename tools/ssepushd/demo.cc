@@ -77,6 +77,9 @@ document.getElementById('f').onsubmit = ev => {
 void install_demo(eng::server& srv) {
     srv.route(eng::method_set::of({method::get}), "/",
               [](eng::exchange& ex) { ex.respond(200, "text/html; charset=utf-8", k_page); });
+    srv.route(eng::method_set::of({method::get}), "/favicon.ico", [](eng::exchange& ex) {
+        ex.respond(eng::response{204, {}, {}, "Cache-Control: max-age=86400\r\n", {}});
+    });
     srv.route(eng::method_set::of({method::get}), "/stats", [&srv](eng::exchange& ex) {
         auto s = srv.stats();
         std::string j = "{\"open_connections\":" + std::to_string(s.open_connections) +
