@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(
   build-essential cmake pkg-config git
-  liburing-dev libsimdjson-dev libmimalloc-dev
+  liburing-dev libsimdjson-dev libmimalloc-dev libtomlplusplus-dev libssl-dev
   libgtest-dev libbenchmark-dev
   clang libclang-rt-14-dev       # libFuzzer + sanitizer runtimes for the fuzz preset
   clang-format
