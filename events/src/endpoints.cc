@@ -185,6 +185,14 @@ void state::handle_stream(engine::exchange& ex) {
         else if (auto v = q.get(name))
             who.session_id = *v;
     }
+    if (!who.refused.empty()) {
+        return ex.respond(
+            engine::response{401,
+                             "application/json; charset=utf-8",
+                             error_json("Unauthorized", who.refused),
+                             cors + "WWW-Authenticate: " + opts.www_authenticate + "\r\n",
+                             {}});
+    }
     if (opts.limit_to_authenticated_users && !who.is_authenticated) {
         return ex.respond(
             engine::response{401,

@@ -96,21 +96,14 @@ public:
 
     std::vector<string_map> details(const std::vector<std::string>& channels) const override {
         std::vector<string_map> out;
-        if (channels.empty()) {
-            for (const auto& s : infos_) {
-                std::lock_guard lock(s.mu);
-                for (const auto& [id, p] : s.map)
-                    out.push_back(p->meta);
-            }
-            return out;
-        }
-        std::unordered_set<std::string> seen;
-        for (const auto& c : channels) {
-            for (auto& id : members(channels_, c)) {
-                if (!seen.insert(id).second) continue;
-                if (info_ptr p = get(id)) out.push_back(p->meta);
-            }
-        }
+        for_each_in(channels, [&](const subscription_info& i) { out.push_back(i.meta); });
+        return out;
+    }
+
+    std::vector<subscription_info> find_in_channels(
+        const std::vector<std::string>& channels) const override {
+        std::vector<subscription_info> out;
+        for_each_in(channels, [&](const subscription_info& i) { out.push_back(i); });
         return out;
     }
 
@@ -122,6 +115,27 @@ public:
     }
 
 private:
+    // Calls fn(info) for each subscription in any of `channels` (all when
+    // empty), de-duplicated, in channel order.
+    template <class Fn>
+    void for_each_in(const std::vector<std::string>& channels, Fn fn) const {
+        if (channels.empty()) {
+            for (const auto& s : infos_) {
+                std::lock_guard lock(s.mu);
+                for (const auto& [id, p] : s.map)
+                    fn(*p);
+            }
+            return;
+        }
+        std::unordered_set<std::string> seen;
+        for (const auto& c : channels) {
+            for (auto& id : members(channels_, c)) {
+                if (!seen.insert(id).second) continue;
+                if (info_ptr p = get(id)) fn(*p);
+            }
+        }
+    }
+
     struct alignas(64) info_stripe {
         mutable std::mutex mu;
         std::unordered_map<std::string, info_ptr> map;

@@ -7,6 +7,7 @@
 // those edges; a publish reads one entry. Striped mutexes keep shards that
 // register at the same time apart.
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -24,7 +25,9 @@ public:
     void set(target kind, std::string_view key, unsigned shard) {
         stripe& s = stripe_of(kind, key);
         std::lock_guard lock(s.mu);
-        s.masks[make_key(kind, key)] |= engine::shard_mask(1) << shard;
+        auto [it, inserted] = s.masks.try_emplace(make_key(kind, key), 0);
+        it->second |= engine::shard_mask(1) << shard;
+        if (inserted && kind == target::channel) channels_.fetch_add(1, std::memory_order_relaxed);
     }
     void clear(target kind, std::string_view key, unsigned shard) {
         stripe& s = stripe_of(kind, key);
@@ -32,7 +35,14 @@ public:
         auto it = s.masks.find(make_key(kind, key));
         if (it == s.masks.end()) return;
         it->second &= ~(engine::shard_mask(1) << shard);
-        if (it->second == 0) s.masks.erase(it);
+        if (it->second == 0) {
+            s.masks.erase(it);
+            if (kind == target::channel) channels_.fetch_sub(1, std::memory_order_relaxed);
+        }
+    }
+    // Channels that have a subscriber on some shard.
+    [[nodiscard]] std::uint64_t channel_count() const noexcept {
+        return channels_.load(std::memory_order_relaxed);
     }
     [[nodiscard]] engine::shard_mask shards(target kind, std::string_view key) const {
         const stripe& s = stripe_of(kind, key);
@@ -49,6 +59,7 @@ public:
             std::lock_guard lock(s.mu);
             s.masks.clear();
         }
+        channels_.store(0);
     }
 
 private:
@@ -71,6 +82,7 @@ private:
         return stripes_[(std::hash<std::string_view>{}(key) + std::size_t(kind)) % k_stripes];
     }
     std::array<stripe, k_stripes> stripes_;
+    std::atomic<std::uint64_t> channels_{0};
 };
 
 }  // namespace ssepush::events::detail

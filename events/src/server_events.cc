@@ -231,12 +231,16 @@ void state::register_sub(engine::shard& sh, subscription& sub) {
     add_key(ss.user_names, target::user_name, info.user_name, sub.user_name_pos_);
     add_key(ss.sessions, target::session, info.session_id, sub.session_pos_);
     sub.registered_ = true;
+    n_subscriptions.fetch_add(1, std::memory_order_relaxed);
+    n_connects.fetch_add(1, std::memory_order_relaxed);
     prov->registered(info);
 }
 
 void state::remove_sub(engine::shard& sh, subscription& sub, bool leave) {
     if (!sub.registered_) return;
     sub.registered_ = false;
+    n_subscriptions.fetch_sub(1, std::memory_order_relaxed);
+    n_unregisters.fetch_add(1, std::memory_order_relaxed);
     shard_state& ss = *shards[sh.index()];
     const unsigned me = sh.index();
     subscription_info& info = sub.info_;
@@ -348,6 +352,7 @@ void state::send_to(engine::shard& sh, subscription& sub, std::string_view data)
 }
 
 void state::pulse(engine::shard& sh, subscription& sub) {
+    n_heartbeats.fetch_add(1, std::memory_order_relaxed);
     sub.last_pulse_ms_ = sh.now_ms();
     arm_idle(sh, sub);
     if (opts.on_heartbeat) opts.on_heartbeat(sub);
@@ -376,6 +381,7 @@ void state::on_idle_timer(engine::timer_node& t) noexcept {
         sh.timers().arm(t, sub.last_pulse_ms_ + idle + 1);
         return;
     }
+    st.n_expired.fetch_add(1, std::memory_order_relaxed);
     try {
         st.remove_sub(sh, sub, true);  // expired: same path as unregister, onLeave included
     } catch (const std::exception& e) {
@@ -511,6 +517,7 @@ void server_events::notify(const notification& n) {
     check_selector(n.selector);
     if (n.key.size() > 0xffff || n.channel_filter.size() > 0xffff)
         throw std::invalid_argument("notification key or channel longer than 65535 bytes");
+    s_->n_publishes.fetch_add(1, std::memory_order_relaxed);
     if (n.to == target::channel && n.key.find('@') != std::string_view::npos)
         throw std::invalid_argument("channel names cannot contain '@'");
     s_->prov->publish(n);
@@ -552,6 +559,24 @@ std::optional<subscription_info> server_events::get_subscription_info(std::strin
 std::vector<subscription_info> server_events::get_subscription_infos_by_user_id(
     std::string_view user_id) const {
     return s_->prov->find_by_user_id(user_id);
+}
+
+std::vector<subscription_info> server_events::get_subscriptions(
+    const std::vector<std::string>& channels) const {
+    return s_->prov->find_in_channels(channels);
+}
+
+server_events::counters server_events::stats() const noexcept {
+    counters c;
+    const detail::state& st = *s_;
+    c.subscriptions = st.n_subscriptions.load(std::memory_order_relaxed);
+    c.channels = st.routes.channel_count();
+    c.connects = st.n_connects.load(std::memory_order_relaxed);
+    c.unregisters = st.n_unregisters.load(std::memory_order_relaxed);
+    c.expired = st.n_expired.load(std::memory_order_relaxed);
+    c.heartbeats = st.n_heartbeats.load(std::memory_order_relaxed);
+    c.publishes = st.n_publishes.load(std::memory_order_relaxed);
+    return c;
 }
 
 std::vector<string_map> server_events::get_subscriptions_details(

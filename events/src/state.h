@@ -112,6 +112,10 @@ struct state final : local_bus {
     std::string profile_url;
     engine::shard_mask all_shards = 0;
     engine::stream_hooks hooks;
+
+    // Monitoring counters (server_events::stats); RMW because shards share them.
+    std::atomic<std::uint64_t> n_subscriptions{0}, n_connects{0}, n_unregisters{0}, n_expired{0},
+        n_heartbeats{0}, n_publishes{0};
 };
 
 // Runs fn(shard, subscription&) on the shard that holds subscription `id`, if

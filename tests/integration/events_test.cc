@@ -600,6 +600,8 @@ TEST(events_auth, limit_to_authenticated_users_answers_401) {
             who.is_authenticated = true;
             who.user_id = "7";
             who.user_name = "seven";
+        } else if (ex.request().find("authorization") == "Bearer bad") {
+            who.refused = "token expired";
         }
         return who;
     };
@@ -609,6 +611,9 @@ TEST(events_auth, limit_to_authenticated_users_answers_401) {
     EXPECT_EQ(anon.status(), 401);
     EXPECT_NE(anon.head().find("WWW-Authenticate: Basic realm=\"Auth Required\""),
               std::string::npos);
+    sse_client bad(s.port(), "channels=x", nullptr, "Authorization: Bearer bad\r\n");
+    EXPECT_EQ(bad.status(), 401);
+    EXPECT_NE(bad.error_body().find("token expired"), std::string::npos) << bad.error_body();
     sse_client ok(s.port(), "channels=x", nullptr, "Authorization: Bearer good\r\n");
     ASSERT_TRUE(ok.connect());
     EXPECT_EQ(ok.info().at("isAuthenticated"), "true");

@@ -72,6 +72,9 @@ public:
     // in channel order; every subscription when `channels` is empty.
     [[nodiscard]] virtual std::vector<string_map> details(
         const std::vector<std::string>& channels) const = 0;
+    // The same subscriptions, whole (for backends: ServerArgs included).
+    [[nodiscard]] virtual std::vector<subscription_info> find_in_channels(
+        const std::vector<std::string>& channels) const = 0;
 
     // Sequences: the anonymous user counter and GetNextSequence.
     virtual std::int64_t next_anonymous_id() = 0;

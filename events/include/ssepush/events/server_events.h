@@ -110,6 +110,21 @@ public:
     // Public Meta of the subscribers of `channels` (all when empty).
     [[nodiscard]] std::vector<string_map> get_subscriptions_details(
         const std::vector<std::string>& channels) const;
+    // The same subscribers, whole (ServerArgs included): for backends.
+    [[nodiscard]] std::vector<subscription_info> get_subscriptions(
+        const std::vector<std::string>& channels) const;
+
+    // Counters for monitoring (any thread; relaxed reads).
+    struct counters {
+        std::uint64_t subscriptions = 0;  // live on this node
+        std::uint64_t channels = 0;       // channels with a subscriber on this node
+        std::uint64_t connects = 0;
+        std::uint64_t unregisters = 0;  // every removal: unregister, disconnect, expiry
+        std::uint64_t expired = 0;      // removed by the idle timeout
+        std::uint64_t heartbeats = 0;
+        std::uint64_t publishes = 0;  // notifications accepted
+    };
+    [[nodiscard]] counters stats() const noexcept;
 
     // --- registration ---
     // Opens a Server Events stream for this request and registers its

@@ -34,6 +34,9 @@ struct identity {
     std::string session_id;    // ServiceStack ss-id / ss-pid; empty if none
     std::string profile_url;   // empty: the default avatar
     bool is_authenticated = false;
+    // Credentials were presented and are not valid (e.g. an expired token):
+    // the stream is refused with 401 and this reason, never made anonymous.
+    std::string refused;
 };
 
 struct subscription_info {
