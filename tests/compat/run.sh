@@ -8,8 +8,8 @@
 #
 # Environment (optional):
 #   COMPAT_TIMEOUT       global limit for the test run in seconds (default 180)
-#   COMPAT_HEARTBEAT_MS  --heartbeat-interval-ms for the server (default 500)
-#   COMPAT_IDLE_MS       --idle-timeout-ms for the server (default 4000)
+#   COMPAT_HEARTBEAT_MS  the server's --heartbeat-interval, in ms (default 500)
+#   COMPAT_IDLE_MS       the server's --idle-timeout, in ms (default 4000)
 #
 # Writes only to tests/compat/node_modules (npm ci) and a mktemp directory
 # (npm itself also uses its usual cache, ~/.npm or $npm_config_cache).
@@ -76,8 +76,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-"$bin" --port 0 --heartbeat-interval-ms "$heartbeat_ms" --idle-timeout-ms "$idle_ms" \
-    >"$tmp/stdout" 2>"$tmp/stderr" &
+# --demo: the chat services (PostChatToChannel...) the client tests call.
+"$bin" --listen 127.0.0.1:0 --demo --heartbeat-interval "${heartbeat_ms}ms" \
+    --idle-timeout "${idle_ms}ms" >"$tmp/stdout" 2>"$tmp/stderr" &
 pid=$!
 
 port=""

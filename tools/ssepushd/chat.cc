@@ -1,6 +1,14 @@
 #include "chat.h"
 
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "ssepush/proto/json.h"
 #include "ssepush/proto/request_fields.h"
@@ -14,6 +22,85 @@ using ssepush::proto::json_writer;
 using ssepush::proto::request_fields;
 
 namespace {
+
+// The recent public chat messages of each channel, for GetChatHistory: a
+// bounded ring per channel behind one mutex (a demo service, off the fan-out
+// path). At most k_max_channels channels are kept; past that the channel whose
+// latest message is the oldest is forgotten.
+class chat_history {
+public:
+    static constexpr std::size_t k_max_channels = 1024;
+
+    explicit chat_history(unsigned per_channel) : per_channel_(per_channel) {}
+
+    [[nodiscard]] unsigned capacity() const noexcept { return per_channel_; }
+
+    void record(const std::string& channel, std::int64_t id, std::string json) {
+        if (per_channel_ == 0) return;
+        std::lock_guard lock(mu_);
+        auto it = rings_.find(channel);
+        if (it == rings_.end()) {
+            if (rings_.size() >= k_max_channels) evict_stalest();
+            it = rings_.emplace(channel, std::deque<entry>{}).first;
+        }
+        auto& ring = it->second;
+        ring.push_back(entry{id, std::move(json)});
+        while (ring.size() > per_channel_)
+            ring.pop_front();
+    }
+
+    // The messages of `channels` (every channel when empty) with an id above
+    // `after_id`, oldest first, at most the `take` most recent ones.
+    [[nodiscard]] std::vector<std::string> recent(const std::vector<std::string>& channels,
+                                                  std::int64_t after_id, std::size_t take) const {
+        std::vector<const entry*> picked;
+        std::lock_guard lock(mu_);
+        auto collect = [&](const std::deque<entry>& ring) {
+            for (const auto& e : ring)
+                if (e.id > after_id) picked.push_back(&e);
+        };
+        if (channels.empty()) {
+            for (const auto& [name, ring] : rings_)
+                collect(ring);
+        } else {
+            std::vector<std::string> seen;
+            for (const auto& c : channels) {
+                if (std::find(seen.begin(), seen.end(), c) != seen.end()) continue;
+                seen.push_back(c);
+                if (auto it = rings_.find(c); it != rings_.end()) collect(it->second);
+            }
+        }
+        std::sort(picked.begin(), picked.end(),
+                  [](const entry* a, const entry* b) { return a->id < b->id; });
+        const std::size_t skip = picked.size() > take ? picked.size() - take : 0;
+        std::vector<std::string> out;
+        out.reserve(picked.size() - skip);
+        for (std::size_t i = skip; i < picked.size(); ++i)
+            out.push_back(picked[i]->json);
+        return out;
+    }
+
+private:
+    struct entry {
+        std::int64_t id;
+        std::string json;  // the ChatMessage as it was sent
+    };
+
+    void evict_stalest() {
+        auto stalest = rings_.end();
+        for (auto it = rings_.begin(); it != rings_.end(); ++it) {
+            const std::int64_t last = it->second.empty() ? 0 : it->second.back().id;
+            if (stalest == rings_.end() ||
+                last < (stalest->second.empty() ? 0 : stalest->second.back().id))
+                stalest = it;
+        }
+        if (stalest != rings_.end()) rings_.erase(stalest);
+    }
+
+    const unsigned per_channel_;
+    mutable std::mutex mu_;
+    std::unordered_map<std::string, std::deque<entry>> rings_;
+};
 
 struct chat_request {
     std::string from, to_user_id, channel, message, selector;
@@ -77,7 +164,8 @@ bool check_target(eng::exchange& ex, const chat_request& r) {
     return true;
 }
 
-void post_chat(eng::exchange& ex, ev_ns::server_events& ev, std::string_view route_channel) {
+void post_chat(eng::exchange& ex, ev_ns::server_events& ev, chat_history& history,
+               std::string_view route_channel) {
     chat_request r = bind_chat(ex, route_channel);
     auto from = sender(ex, ev, r);
     if (!from || !check_target(ex, r)) return;
@@ -107,9 +195,11 @@ void post_chat(eng::exchange& ex, ev_ns::server_events& ev, std::string_view rou
             return ex.respond(200, "application/json; charset=utf-8",
                               message_json(r.message, true));
         }
-        const std::string body = message_json(r.message, false);
+        std::string body = message_json(r.message, false);
         ev.notify_channel(r.channel, selector, body);
         ex.respond(200, "application/json; charset=utf-8", body);
+        // Only what reached a channel is history (private messages are not).
+        history.record(r.channel, id, std::move(body));
     } catch (const std::invalid_argument& e) {
         respond_error(ex, 400, "ArgumentException", e.what());
     }
@@ -160,23 +250,61 @@ void post_object(eng::exchange& ex, ev_ns::server_events& ev, std::string_view r
     }
 }
 
+// GetChatHistory: `channels` (a list; every channel when absent), `afterId`
+// (only newer messages), `take` (the most recent ones; default and maximum
+// the history size) -> {"results":[ChatMessage...]}, oldest first.
+void get_history(eng::exchange& ex, const chat_history& history) {
+    const auto& req = ex.request();
+    request_fields f;
+    f.parse(req.query, req.find("content-type"), req.body);
+    if (!f.error().empty()) return respond_error(ex, 400, "SerializationException", f.error());
+    auto number = [&](std::string_view name, std::int64_t fallback) -> std::optional<std::int64_t> {
+        auto v = f.get(name);
+        if (!v || v->empty()) return fallback;
+        std::int64_t out = 0;
+        auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+        if (ec != std::errc{} || p != v->data() + v->size()) return std::nullopt;
+        return out;
+    };
+    const auto after_id = number("afterId", 0);
+    const auto take = number("take", history.capacity());
+    if (!after_id || !take || *take < 0)
+        return respond_error(ex, 400, "ArgumentException",
+                             "afterId and take must be integers (take >= 0)");
+    std::vector<std::string> channels;
+    for (auto& c : f.get_list("channels"))
+        if (!c.empty()) channels.push_back(std::move(c));
+    const auto msgs =
+        history.recent(channels, *after_id,
+                       static_cast<std::size_t>(std::min<std::int64_t>(*take, history.capacity())));
+    std::string out;
+    json_writer w(out);
+    w.begin_object().key("results").begin_array();
+    for (const auto& m : msgs)
+        w.raw(m);
+    w.end_array().end_object();
+    ex.respond(200, "application/json; charset=utf-8", out);
+}
+
 }  // namespace
 
-void install_chat(eng::server& srv, ev_ns::server_events& ev) {
+void install_chat(eng::server& srv, ev_ns::server_events& ev, unsigned history) {
     const auto any = eng::method_set::any();
+    auto hist = std::make_shared<chat_history>(history);
     // /channels/{Channel}/{chat|raw|object}
-    srv.route_prefix(any, "/channels/", [&ev](eng::exchange& ex) {
+    srv.route_prefix(any, "/channels/", [&ev, hist](eng::exchange& ex) {
         std::string_view rest = ex.request().path.substr(std::string_view("/channels/").size());
         const auto slash = rest.rfind('/');
         if (slash == std::string_view::npos || slash == 0)
             return ex.respond(404, "text/plain", "expected /channels/{Channel}/chat|raw|object\n");
         const std::string_view channel = rest.substr(0, slash);
         const std::string_view op = rest.substr(slash + 1);
-        if (op == "chat") return post_chat(ex, ev, channel);
+        if (op == "chat") return post_chat(ex, ev, *hist, channel);
         if (op == "raw") return post_raw(ex, ev, channel);
         if (op == "object") return post_object(ex, ev, channel);
         ex.respond(404, "text/plain", "expected /channels/{Channel}/chat|raw|object\n");
     });
+    srv.route(any, "/chathistory", [hist](eng::exchange& ex) { get_history(ex, *hist); });
     srv.route(any, "/reset-serverevents", [&ev](eng::exchange& ex) {
         ev.reset();
         no_content(ex);
@@ -184,7 +312,8 @@ void install_chat(eng::server& srv, ev_ns::server_events& ev) {
     for (const char* base : {"/api/", "/json/reply/"}) {
         const std::string b = base;
         srv.route(any, b + "PostChatToChannel",
-                  [&ev](eng::exchange& ex) { post_chat(ex, ev, {}); });
+                  [&ev, hist](eng::exchange& ex) { post_chat(ex, ev, *hist, {}); });
+        srv.route(any, b + "GetChatHistory", [hist](eng::exchange& ex) { get_history(ex, *hist); });
         srv.route(any, b + "PostRawToChannel", [&ev](eng::exchange& ex) { post_raw(ex, ev, {}); });
         srv.route(any, b + "PostObjectToChannel",
                   [&ev](eng::exchange& ex) { post_object(ex, ev, {}); });

@@ -7,12 +7,19 @@
 //   /channels/{Channel}/raw     PostRawToChannel     -> 204
 //   /channels/{Channel}/object  PostObjectToChannel  -> 204
 //   /reset-serverevents         ResetServerEvents    -> 204
+//   /chathistory                GetChatHistory       -> {"results":[ChatMessage...]}
 // each also at /api/<Name> and /json/reply/<Name>.
+//
+// PostChatToChannel keeps the last `history` public messages of each channel
+// (0: none) for GetChatHistory (`channels`, `afterId`, `take`); private
+// messages (toUserId) are never kept.
 #include "ssepush/engine/server.h"
 #include "ssepush/events/server_events.h"
 
 namespace ssepushd {
 
-void install_chat(ssepush::engine::server& srv, ssepush::events::server_events& ev);
+// Registers the routes on `srv` (before srv.start()); `ev` must outlive them.
+void install_chat(ssepush::engine::server& srv, ssepush::events::server_events& ev,
+                  unsigned history = 100);
 
 }  // namespace ssepushd
