@@ -10,7 +10,11 @@ pkgs=(
   clang libclang-rt-14-dev       # libFuzzer + sanitizer runtimes for the fuzz preset
   clang-format
   curl procps
+  chromium                       # tests/browser (driven by playwright-core from npm)
 )
+# Node.js runs tests/compat and tests/browser: the machine image provides
+# Node 20 (nodesource); Debian 12's own nodejs (18) is the fallback.
+command -v node >/dev/null || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
