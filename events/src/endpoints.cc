@@ -238,6 +238,7 @@ void state::handle_stream(engine::exchange& ex) {
     info.meta.set("channels", join_channels(info.channels));
     info.meta.set("createdAt", std::to_string(info.created_at_ms));
     info.meta.set("profileUrl", who.profile_url.empty() ? profile_url : who.profile_url);
+    if (!who.roles.empty()) info.server_args.set("roles", join_channels(who.roles));
     sub.last_pulse_ms_ = sh.now_ms();
     sub.idle_timer_.set_callback(&state::on_idle_timer);
     if (opts.on_created) opts.on_created(sub, ex);

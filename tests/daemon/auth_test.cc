@@ -59,7 +59,7 @@ std::string payload(long exp_offset, const std::string& extra = {}) {
     const long now = long(std::time(nullptr));
     return R"({"iss":"ssjwt","sub":"7","iat":)" + std::to_string(now) +
            ",\"exp\":" + std::to_string(now + exp_offset) +
-           R"(,"preferred_username":"alice","name":"Alice A.","jid":"sess-1")" +
+           R"(,"preferred_username":"alice","name":"Alice A.","jid":"sess-1","roles":["Admin","Editor"])" +
            (extra.empty() ? "" : "," + extra) + "}";
 }
 
@@ -100,6 +100,8 @@ TEST(jwt_auth, a_valid_token_from_header_cookie_or_query_authenticates) {
     ASSERT_EQ(infos.size(), 3u);
     EXPECT_EQ(infos[0].user_name, "alice");
     EXPECT_EQ(infos[0].session_id, "sess-1");
+    ASSERT_NE(infos[0].server_args.get("roles"), nullptr);
+    EXPECT_EQ(*infos[0].server_args.get("roles"), "Admin,Editor");
 }
 
 TEST(jwt_auth, invalid_tokens_are_refused_with_401) {

@@ -97,6 +97,7 @@ std::function<events::identity(const engine::exchange&)> make_jwt_authenticator(
         who.display_name = name_ok ? claims.user_name : claims.display_name;
         if (who.display_name.empty()) who.display_name = claims.user_name;
         who.profile_url = claims.profile_url;
+        who.roles = std::move(claims.roles);
         if (!claims.session_id.empty()) who.session_id = claims.session_id;
         return who;
     };

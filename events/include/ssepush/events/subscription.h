@@ -28,11 +28,12 @@ struct state;
 
 // Who opens a stream, as the authenticate hook (options.h) resolves it.
 struct identity {
-    std::string user_id;       // empty: anonymous ("-<n>" is assigned)
-    std::string user_name;     // authenticated users only
-    std::string display_name;  // empty: "user<n>" for anonymous users
-    std::string session_id;    // ServiceStack ss-id / ss-pid; empty if none
-    std::string profile_url;   // empty: the default avatar
+    std::string user_id;             // empty: anonymous ("-<n>" is assigned)
+    std::string user_name;           // authenticated users only
+    std::string display_name;        // empty: "user<n>" for anonymous users
+    std::string session_id;          // ServiceStack ss-id / ss-pid; empty if none
+    std::string profile_url;         // empty: the default avatar
+    std::vector<std::string> roles;  // kept in ServerArgs "roles" (comma-joined)
     bool is_authenticated = false;
     // Credentials were presented and are not valid (e.g. an expired token):
     // the stream is refused with 401 and this reason, never made anonymous.
