@@ -1,4 +1,4 @@
-#include "uring.h"
+#include "ssepush/engine/uring.h"
 
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -9,7 +9,7 @@
 
 #include "check.h"
 
-namespace ssepush::engine::detail {
+namespace ssepush::engine {
 
 namespace {
 
@@ -183,4 +183,4 @@ void buf_ring::commit() noexcept {
     }
 }
 
-}  // namespace ssepush::engine::detail
+}  // namespace ssepush::engine

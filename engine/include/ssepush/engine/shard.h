@@ -39,12 +39,12 @@ struct io_uring_cqe;
 namespace ssepush::engine {
 
 class server;
+class uring;
+class buf_ring;
 
 namespace detail {
 struct conn;
 class conn_slab;
-class uring;
-class buf_ring;
 struct send_ctx;
 class router;
 struct shard_mesh;
@@ -183,8 +183,8 @@ private:
     const detail::router& routes_;
     detail::shard_mesh& mesh_;
 
-    std::unique_ptr<detail::uring> ring_;
-    std::unique_ptr<detail::buf_ring> bufs_;
+    std::unique_ptr<uring> ring_;
+    std::unique_ptr<buf_ring> bufs_;
     std::unique_ptr<detail::conn_slab> conns_;
     timer_node accept_retry_timer_;  // declared before timers_: outlives the wheel
     timer_wheel timers_;
