@@ -9,8 +9,6 @@ namespace ssepush::engine::detail {
 
 namespace {
 constexpr std::uint32_t k_initial_cap = 4;
-// A ring that grew past this during a burst is freed once it drains.
-constexpr std::uint32_t k_keep_cap = 16;
 }  // namespace
 
 bool out_queue::grow() noexcept {
@@ -109,8 +107,13 @@ void out_queue::clear() noexcept {
     inflight_ = 0;
 }
 
+// Every heap ring is given back once it drains, however small: a server holds
+// many more streams than are busy at once, and an idle stream that kept the
+// ring of its last burst (the response head + cmd.onConnect already make two
+// frames) would pay for it for as long as it stays open. The next burst
+// allocates again, once per burst rather than per frame.
 void out_queue::shrink_if_idle() noexcept {
-    if (count_ == 0 && cap_ > k_keep_cap) {
+    if (count_ == 0 && ring_ != inline_) {
         std::free(ring_);
         ring_ = inline_;
         cap_ = 1;

@@ -33,6 +33,8 @@ public:
     [[nodiscard]] std::uint32_t size() const noexcept { return count_; }
     [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
     [[nodiscard]] std::uint32_t inflight() const noexcept { return inflight_; }
+    // Slots the queue holds now: 1 (the inline slot) unless a burst is waiting.
+    [[nodiscard]] std::uint32_t capacity() const noexcept { return cap_; }
     [[nodiscard]] std::size_t wire_size(const frame* f) const noexcept {
         return f->wire(chunked_).size();
     }

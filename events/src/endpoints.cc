@@ -6,6 +6,7 @@
 // subscription id names the shard that holds it (its first character). The
 // request is deferred, the work runs there, and the answer goes back to the
 // shard that holds the request's connection.
+#include <array>
 #include <ctime>
 #include <string>
 
@@ -26,15 +27,6 @@ std::int64_t unix_ms_now() {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
     return std::int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
-
-std::string join_channels(const std::vector<std::string>& v) {
-    std::string out;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (i) out.push_back(',');
-        out += v[i];
-    }
-    return out;
 }
 
 // ServiceStack's error body: {"responseStatus":{"errorCode":..,"message":..,"errors":[]}}
@@ -218,27 +210,28 @@ void state::handle_stream(engine::exchange& ex) {
     auto owned = std::make_unique<subscription>();
     subscription& sub = *owned;
     sub.state_ = this;
-    sub.shard_ = &sh;
-    subscription_info& info = sub.info_;
     const std::int64_t n = prov->next_anonymous_id();  // counted on every connection
-    info.id = proto::make_subscription_id(sh.index(), *shards[sh.index()]->rng);
-    info.channels = std::move(channels);
-    info.is_authenticated = who.is_authenticated;
-    info.user_id = who.user_id.empty() ? "-" + std::to_string(n) : who.user_id;
-    info.user_name = who.user_name;
-    info.display_name = !who.display_name.empty() ? who.display_name
-                        : !who.user_name.empty()  ? who.user_name
-                                                  : "user" + std::to_string(n);
-    info.session_id = who.session_id;
-    info.user_address = ex.peer().ip();
-    info.created_at_ms = unix_ms_now();
-    info.meta.set("userId", info.user_id);
-    info.meta.set("isAuthenticated", info.is_authenticated ? "true" : "false");
-    info.meta.set("displayName", info.display_name);
-    info.meta.set("channels", join_channels(info.channels));
-    info.meta.set("createdAt", std::to_string(info.created_at_ms));
-    info.meta.set("profileUrl", who.profile_url.empty() ? profile_url : who.profile_url);
-    if (!who.roles.empty()) info.server_args.set("roles", join_channels(who.roles));
+    const std::string id = proto::make_subscription_id(sh.index(), *shards[sh.index()]->rng);
+    const std::string anonymous_id = who.user_id.empty() ? "-" + std::to_string(n) : std::string();
+    const std::string anonymous_name = who.display_name.empty() && who.user_name.empty()
+                                           ? "user" + std::to_string(n)
+                                           : std::string();
+    const std::string address = ex.peer().ip();
+    std::array<std::string_view, subscription::k_text_fields> text;
+    text[subscription::k_id] = id;
+    text[subscription::k_user_id] = who.user_id.empty() ? anonymous_id : who.user_id;
+    text[subscription::k_user_name] = who.user_name;
+    text[subscription::k_display_name] = !who.display_name.empty() ? who.display_name
+                                         : !who.user_name.empty()  ? who.user_name
+                                                                   : anonymous_name;
+    text[subscription::k_session_id] = who.session_id;
+    text[subscription::k_user_address] = address;
+    text[subscription::k_profile_url] = who.profile_url;  // empty: the server's default
+    sub.text_ = detail::packed_strings<subscription::k_text_fields>(text);
+    sub.channels_ = std::move(channels);
+    sub.is_authenticated_ = who.is_authenticated;
+    sub.created_at_ms_ = unix_ms_now();
+    if (!who.roles.empty()) sub.server_args().set("roles", join(who.roles));
     sub.last_pulse_ms_ = sh.now_ms();
     sub.idle_timer_.set_callback(&state::on_idle_timer);
     if (opts.on_created) opts.on_created(sub, ex);
@@ -261,20 +254,20 @@ void state::handle_stream(engine::exchange& ex) {
         }
     }
     string_map connect;
-    for (const auto& [k, v] : info.meta)
-        connect.set(k, v);
-    connect.set("id", info.id);
+    for_each_meta(sub, sub.current_extras(),
+                  [&](std::string_view k, std::string_view v) { connect.set(k, v); });
+    connect.set("id", id);
     if (!opts.unregister_path.empty())
-        connect.set("unRegisterUrl",
-                    base + opts.unregister_path + "?id=" + info.id + session_params);
+        connect.set("unRegisterUrl", base + opts.unregister_path + "?id=" + id + session_params);
     if (!opts.heartbeat_path.empty())
-        connect.set("heartbeatUrl", base + opts.heartbeat_path + "?id=" + info.id + session_params);
+        connect.set("heartbeatUrl", base + opts.heartbeat_path + "?id=" + id + session_params);
     if (!opts.update_subscriber_path.empty())
-        connect.set("updateSubscriberUrl", base + opts.update_subscriber_path + "/" + info.id);
+        connect.set("updateSubscriberUrl", base + opts.update_subscriber_path + "/" + id);
     connect.set("heartbeatIntervalMs", std::to_string(opts.heartbeat_interval.count()));
     connect.set("idleTimeoutMs", std::to_string(opts.idle_timeout.count()));
-    for (const auto& [k, v] : info.connect_args)
-        connect.set(k, v);
+    if (const auto* x = sub.current_extras())
+        for (const auto& [k, v] : x->connect_args)
+            connect.set(k, v);
     if (opts.on_connect) opts.on_connect(sub, connect);
 
     // The stream, registration, onConnect strictly first, then the joins.
@@ -287,10 +280,10 @@ void state::handle_stream(engine::exchange& ex) {
     }
     so.hooks = &hooks;
     so.user = &sub;
-    sub.stream_ = ex.open_stream(so);
-    if (!sub.stream_) return;  // HEAD: headers only
-    owned.release();           // owned by its stream from now on (deleted in on_stream_closed)
-    register_sub(sh, sub);
+    const engine::stream_ref stream = ex.open_stream(so);
+    if (!stream) return;  // HEAD: headers only
+    owned.release();      // owned by its stream from now on (deleted in on_stream_closed)
+    register_sub(sh, sub, stream);
     std::string data = "cmd.onConnect ";
     {
         proto::json_writer w(data);
@@ -305,12 +298,13 @@ void state::handle_stream(engine::exchange& ex) {
     arm_idle(sh, sub);
     if (opts.on_subscribe) opts.on_subscribe(sub);
     if (!sub.registered_) return;  // the hook unsubscribed it
+    publish_edits(sh, sub);
     // ServiceStack, with notices off, writes a bare "\n" to every subscriber of
     // the channels instead, to find dead connections by writing to them: that
     // is O(subscribers) per join (O(n^2) to fill a channel), and the engine
     // already sees a closed connection when it happens. Clients drop the "\n",
     // so it is not sent.
-    if (opts.notify_channel_of_subscriptions) notice(sub, "cmd.onJoin", info.channels);
+    if (opts.notify_channel_of_subscriptions) notice(sub, "cmd.onJoin", sub.channels_);
 }
 
 // --- /event-heartbeat ---------------------------------------------------------------
@@ -346,7 +340,7 @@ void state::handle_unregister(engine::exchange& ex) {
                       [this, peer](engine::shard& sh, subscription& sub, const std::string& c) {
                           if (opts.validate_user_address && peer.ip() != sub.user_address())
                               return forbidden(sub.id(), c);
-                          answer a = json_answer(200, meta_json(sub.info()), c);
+                          answer a = json_answer(200, meta_json(sub), c);
                           remove_sub(sh, sub, true);
                           return a;
                       });

@@ -25,18 +25,23 @@ public:
     void set(target kind, std::string_view key, unsigned shard) {
         stripe& s = stripe_of(kind, key);
         std::lock_guard lock(s.mu);
-        auto [it, inserted] = s.masks.try_emplace(make_key(kind, key), 0);
+        auto& m = s.masks[index_of(kind)];
+        auto it = m.find(key);
+        if (it == m.end()) {
+            it = m.emplace(std::string(key), 0).first;
+            if (kind == target::channel) channels_.fetch_add(1, std::memory_order_relaxed);
+        }
         it->second |= engine::shard_mask(1) << shard;
-        if (inserted && kind == target::channel) channels_.fetch_add(1, std::memory_order_relaxed);
     }
     void clear(target kind, std::string_view key, unsigned shard) {
         stripe& s = stripe_of(kind, key);
         std::lock_guard lock(s.mu);
-        auto it = s.masks.find(make_key(kind, key));
-        if (it == s.masks.end()) return;
+        auto& m = s.masks[index_of(kind)];
+        auto it = m.find(key);
+        if (it == m.end()) return;
         it->second &= ~(engine::shard_mask(1) << shard);
         if (it->second == 0) {
-            s.masks.erase(it);
+            m.erase(it);
             if (kind == target::channel) channels_.fetch_sub(1, std::memory_order_relaxed);
         }
     }
@@ -46,35 +51,49 @@ public:
     }
     [[nodiscard]] engine::shard_mask shards(target kind, std::string_view key) const {
         const stripe& s = stripe_of(kind, key);
-        thread_local std::string k;
-        k.clear();
-        k.push_back(char(kind));
-        k.append(key);
         std::lock_guard lock(s.mu);
-        auto it = s.masks.find(k);
-        return it == s.masks.end() ? 0 : it->second;
+        const auto& m = s.masks[index_of(kind)];
+        auto it = m.find(key);
+        return it == m.end() ? 0 : it->second;
     }
     void clear_all() {
         for (auto& s : stripes_) {
             std::lock_guard lock(s.mu);
-            s.masks.clear();
+            for (auto& m : s.masks)
+                m.clear();
         }
         channels_.store(0);
     }
 
 private:
     static constexpr std::size_t k_stripes = 64;
+    // The routed kinds: channel, user_id, user_name, session.
+    static constexpr std::size_t k_kinds = 4;
+    static std::size_t index_of(target kind) noexcept {
+        switch (kind) {
+            case target::channel:
+                return 0;
+            case target::user_id:
+                return 1;
+            case target::user_name:
+                return 2;
+            default:
+                return 3;  // session (all and subscription targets are not routed here)
+        }
+    }
+    // Transparent (lookups by string_view build no string) and cheap enough
+    // not to be cached in the nodes: an entry is its key and its mask, 48 bytes.
+    struct key_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view k) const noexcept {
+            return std::hash<std::string_view>{}(k);
+        }
+    };
+    using mask_map = std::unordered_map<std::string, engine::shard_mask, key_hash, std::equal_to<>>;
     struct alignas(64) stripe {
         mutable std::mutex mu;
-        std::unordered_map<std::string, engine::shard_mask> masks;
+        std::array<mask_map, k_kinds> masks;
     };
-    static std::string make_key(target kind, std::string_view key) {
-        std::string k;
-        k.reserve(key.size() + 1);
-        k.push_back(char(kind));
-        k.append(key);
-        return k;
-    }
     stripe& stripe_of(target kind, std::string_view key) {
         return stripes_[(std::hash<std::string_view>{}(key) + std::size_t(kind)) % k_stripes];
     }

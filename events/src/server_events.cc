@@ -8,6 +8,7 @@
 //   deliver_on_shard: one frame per shard (its event id), shard::send() to the
 //     shard's member list as it is: a pointer push per recipient.
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -27,15 +28,6 @@ namespace {
 // Header of the bytes a notification travels in:
 // [target][reserved][key length u16][filter length u16][key][filter][data line]
 constexpr std::size_t k_header = 6;
-
-std::string join(const std::vector<std::string>& v) {
-    std::string out;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (i) out.push_back(',');
-        out += v[i];
-    }
-    return out;
-}
 
 std::uint32_t push(member_list& l, subscription* sub, engine::stream_ref s, std::uint16_t slot) {
     l.streams.push_back(s);
@@ -58,6 +50,31 @@ void erase_at(member_list& l, std::uint32_t pos, Fix fix) {
     l.streams.pop_back();
     l.subs.pop_back();
     l.slot.pop_back();
+}
+
+// Adds `sub` under its key (none if the key is empty); the first subscriber of
+// a key on this shard sets the shard's routing bit.
+template <target Kind>
+void add_key(key_index<Kind>& idx, routing& routes, unsigned me, subscription* sub) {
+    const std::string_view key = sub_key<Kind>::of(sub);
+    if (key.empty()) return;
+    if (!idx.contains(key)) routes.set(Kind, key, me);
+    idx.insert(sub);
+}
+
+// Removes `sub` from under its key; the last one clears the routing bit.
+template <target Kind>
+void remove_key(key_index<Kind>& idx, routing& routes, unsigned me, subscription* sub) {
+    const std::string_view key = sub_key<Kind>::of(sub);
+    if (key.empty()) return;
+    auto [it, end] = idx.equal_range(key);
+    for (; it != end; ++it) {
+        if (*it == sub) {
+            idx.erase(it);
+            break;
+        }
+    }
+    if (!idx.contains(key)) routes.clear(Kind, key, me);
 }
 
 }  // namespace
@@ -138,28 +155,23 @@ void state::deliver_on_shard(engine::shard& sh, std::string_view bytes, void* ct
 
     const member_list* list = nullptr;
     subscription* single = nullptr;
-    auto find_in = [&](const std::unordered_map<std::string, member_list>& m) {
-        thread_local std::string k;
-        k.assign(key);
-        auto it = m.find(k);
-        return it == m.end() ? nullptr : &it->second;
-    };
     switch (kind) {
         case target::all:
             list = &ss.all;
             break;
-        case target::channel:
-            list = find_in(ss.channels);
+        case target::channel: {
+            thread_local std::string k;
+            k.assign(key);
+            auto it = ss.channels.find(k);
+            if (it != ss.channels.end()) list = &it->second;
             break;
+        }
         case target::user_id:
-            list = find_in(ss.user_ids);
-            break;
+            return st->deliver_to_key(sh, ss.user_ids, key, filter, line);
         case target::user_name:
-            list = find_in(ss.user_names);
-            break;
+            return st->deliver_to_key(sh, ss.user_names, key, filter, line);
         case target::session:
-            list = find_in(ss.sessions);
-            break;
+            return st->deliver_to_key(sh, ss.sessions, key, filter, line);
         case target::subscription:
             single = st->find_local(sh, key);
             if (single && !filter.empty() && !single->has_channel(filter)) single = nullptr;
@@ -168,29 +180,25 @@ void state::deliver_on_shard(engine::shard& sh, std::string_view bytes, void* ct
     if (!single && (!list || list->empty())) return;
 
     try {
-        proto::sse_event ev;
-        ev.has_id = true;
-        ev.id = sh.next_event_id();
-        ev.data = line;
-        engine::frame_ptr f(engine::frame::sse(ev));
+        engine::frame_ptr f(st->stamp(sh, line));
         if (single) {
-            sh.send(single->stream_, f.get());
-            if (st->opts.on_publish) st->opts.on_publish(*single, line);
+            sh.send(st->stream_of(sh, *single), f.get());
+            st->published(sh, *single, line);
             return;
         }
         if (filter.empty()) {
             sh.send(list->streams.data(), list->streams.size(), f.get());
             if (st->opts.on_publish)
                 for (subscription* sub : list->subs)
-                    st->opts.on_publish(*sub, line);
+                    st->published(sh, *sub, line);
             return;
         }
-        // A channel filter on a user / session target: only those in the channel.
+        // A channel filter (from notify()): only those in the channel.
         for (std::size_t i = 0; i < list->subs.size(); ++i) {
             subscription* sub = list->subs[i];
             if (!sub->has_channel(filter)) continue;
             sh.send(list->streams[i], f.get());
-            if (st->opts.on_publish) st->opts.on_publish(*sub, line);
+            st->published(sh, *sub, line);
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ssepush events: delivery on shard %u failed: %s\n", sh.index(),
@@ -198,86 +206,117 @@ void state::deliver_on_shard(engine::shard& sh, std::string_view bytes, void* ct
     }
 }
 
+template <target Kind>
+void state::deliver_to_key(engine::shard& sh, const key_index<Kind>& idx, std::string_view key,
+                           std::string_view filter, std::string_view line) noexcept {
+    auto [first, end] = idx.equal_range(key);
+    if (first == end) return;
+    try {
+        engine::frame_ptr f(stamp(sh, line));
+        // A channel filter: only those in the channel.
+        auto wanted = [&](const subscription* sub) {
+            return filter.empty() || sub->has_channel(filter);
+        };
+        if (!opts.on_publish) {
+            for (auto it = first; it != end; ++it)
+                if (wanted(*it)) sh.send(stream_of(sh, **it), f.get());
+            return;
+        }
+        // The hook may unsubscribe someone (and change the index): recipients first.
+        std::vector<subscription*> to;
+        for (auto it = first; it != end; ++it)
+            if (wanted(*it)) to.push_back(*it);
+        for (subscription* sub : to) {
+            if (!sub->registered_) continue;
+            sh.send(stream_of(sh, *sub), f.get());
+            published(sh, *sub, line);
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "ssepush events: delivery on shard %u failed: %s\n", sh.index(),
+                     e.what());
+    }
+}
+
+engine::frame* state::stamp(engine::shard& sh, std::string_view line) {
+    proto::sse_event ev;
+    ev.has_id = true;
+    ev.id = sh.next_event_id();
+    ev.data = line;
+    return engine::frame::sse(ev);
+}
+
+void state::published(engine::shard& sh, subscription& sub, std::string_view line) {
+    if (!opts.on_publish) return;
+    opts.on_publish(sub, line);
+    publish_edits(sh, sub);
+}
+
 // --- registration --------------------------------------------------------------
 
 subscription* state::find_local(engine::shard& sh, std::string_view id) {
     shard_state& ss = *shards[sh.index()];
-    thread_local std::string k;
-    k.assign(id);
-    auto it = ss.by_id.find(k);
-    return it == ss.by_id.end() ? nullptr : it->second;
+    auto it = ss.by_id.find(id);
+    return it == ss.by_id.end() ? nullptr : *it;
 }
 
-void state::register_sub(engine::shard& sh, subscription& sub) {
+engine::stream_ref state::stream_of(engine::shard& sh, const subscription& sub) const noexcept {
+    return shards[sh.index()]->all.streams[sub.all_pos_];
+}
+
+void state::register_sub(engine::shard& sh, subscription& sub, engine::stream_ref stream) {
     shard_state& ss = *shards[sh.index()];
     const unsigned me = sh.index();
-    subscription_info& info = sub.info_;
-    ss.by_id[info.id] = &sub;
-    sub.all_pos_ = push(ss.all, &sub, sub.stream_, 0);
-    sub.channel_pos_.resize(info.channels.size());
-    for (std::size_t i = 0; i < info.channels.size(); ++i) {
-        member_list& l = ss.channels[info.channels[i]];
-        if (l.empty()) routes.set(target::channel, info.channels[i], me);
-        sub.channel_pos_[i] = push(l, &sub, sub.stream_, std::uint16_t(i));
+    auto positions = std::make_unique<std::uint32_t[]>(sub.channels_.size());
+    {
+        std::lock_guard lock(ss.mu);
+        ss.by_id.insert(&sub);
+        sub.all_pos_ = push(ss.all, &sub, stream, 0);
+        sub.channel_pos_ = std::move(positions);
+        for (std::size_t i = 0; i < sub.channels_.size(); ++i) {
+            member_list& l = ss.channels[sub.channels_[i]];
+            if (l.empty()) routes.set(target::channel, sub.channels_[i], me);
+            sub.channel_pos_[i] = push(l, &sub, stream, std::uint16_t(i));
+        }
+        add_key(ss.user_ids, routes, me, &sub);
+        add_key(ss.user_names, routes, me, &sub);
+        add_key(ss.sessions, routes, me, &sub);
+        sub.registered_ = true;
     }
-    auto add_key = [&](std::unordered_map<std::string, member_list>& m, target kind,
-                       const std::string& key, std::uint32_t& pos) {
-        if (key.empty()) return;
-        member_list& l = m[key];
-        if (l.empty()) routes.set(kind, key, me);
-        pos = push(l, &sub, sub.stream_, 0);
-    };
-    add_key(ss.user_ids, target::user_id, info.user_id, sub.user_id_pos_);
-    add_key(ss.user_names, target::user_name, info.user_name, sub.user_name_pos_);
-    add_key(ss.sessions, target::session, info.session_id, sub.session_pos_);
-    sub.registered_ = true;
     n_subscriptions.fetch_add(1, std::memory_order_relaxed);
     n_connects.fetch_add(1, std::memory_order_relaxed);
-    prov->registered(info);
+    prov->registered(sub);
 }
 
 void state::remove_sub(engine::shard& sh, subscription& sub, bool leave) {
     if (!sub.registered_) return;
-    sub.registered_ = false;
     n_subscriptions.fetch_sub(1, std::memory_order_relaxed);
     n_unregisters.fetch_add(1, std::memory_order_relaxed);
     shard_state& ss = *shards[sh.index()];
     const unsigned me = sh.index();
-    subscription_info& info = sub.info_;
-    for (std::size_t i = 0; i < info.channels.size(); ++i)
-        remove_from_channel(ss, me, sub, i);
-    auto remove_key = [&](std::unordered_map<std::string, member_list>& m, target kind,
-                          const std::string& key, std::uint32_t pos,
-                          std::uint32_t subscription::*field) {
-        if (key.empty()) return;
-        auto it = m.find(key);
-        if (it == m.end()) return;
-        erase_at(it->second, pos, [field](subscription* moved, std::uint16_t, std::uint32_t np) {
-            moved->*field = np;
+    const engine::stream_ref stream = stream_of(sh, sub);
+    {
+        std::lock_guard lock(ss.mu);
+        if (sub.draft_) sub.extras_ = std::move(sub.draft_);  // no one else can see it now
+        for (std::size_t i = 0; i < sub.channels_.size(); ++i)
+            remove_from_channel(ss, me, sub, i);
+        remove_key(ss.user_ids, routes, me, &sub);
+        remove_key(ss.user_names, routes, me, &sub);
+        remove_key(ss.sessions, routes, me, &sub);
+        erase_at(ss.all, sub.all_pos_, [](subscription* moved, std::uint16_t, std::uint32_t np) {
+            moved->all_pos_ = np;
         });
-        if (it->second.empty()) {
-            m.erase(it);
-            routes.clear(kind, key, me);
-        }
-    };
-    remove_key(ss.user_ids, target::user_id, info.user_id, sub.user_id_pos_,
-               &subscription::user_id_pos_);
-    remove_key(ss.user_names, target::user_name, info.user_name, sub.user_name_pos_,
-               &subscription::user_name_pos_);
-    remove_key(ss.sessions, target::session, info.session_id, sub.session_pos_,
-               &subscription::session_pos_);
-    erase_at(ss.all, sub.all_pos_,
-             [](subscription* moved, std::uint16_t, std::uint32_t np) { moved->all_pos_ = np; });
-    ss.by_id.erase(info.id);
+        ss.by_id.erase(&sub);
+        sub.registered_ = false;
+    }
     sh.timers().cancel(sub.idle_timer_);
-    prov->unregistered(info);
+    prov->unregistered(sub);
     if (opts.on_unsubscribe) opts.on_unsubscribe(sub);
-    if (!sub.stream_closed_) sh.end_stream(sub.stream_);
-    if (leave && opts.notify_channel_of_subscriptions) notice(sub, "cmd.onLeave", info.channels);
+    if (!sub.stream_closed_) sh.end_stream(stream);
+    if (leave && opts.notify_channel_of_subscriptions) notice(sub, "cmd.onLeave", sub.channels_);
 }
 
 void state::remove_from_channel(shard_state& ss, unsigned me, subscription& sub, std::size_t i) {
-    const std::string& channel = sub.info_.channels[i];
+    const std::string& channel = sub.channels_[i];
     auto it = ss.channels.find(channel);
     if (it == ss.channels.end()) return;
     erase_at(it->second, sub.channel_pos_[i],
@@ -285,8 +324,8 @@ void state::remove_from_channel(shard_state& ss, unsigned me, subscription& sub,
                  moved->channel_pos_[slot] = np;
              });
     if (it->second.empty()) {
-        ss.channels.erase(it);
         routes.clear(target::channel, channel, me);
+        ss.channels.erase(it);
     }
 }
 
@@ -294,73 +333,101 @@ void state::update_channels(engine::shard& sh, subscription& sub,
                             const std::vector<std::string>& unsubscribe,
                             const std::vector<std::string>& subscribe) {
     if (!sub.registered_) return;
+    publish_edits(sh, sub);
     shard_state& ss = *shards[sh.index()];
     const unsigned me = sh.index();
-    subscription_info& info = sub.info_;
     auto union_of = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
         std::vector<std::string> u = a;
         for (const auto& c : b)
             if (std::find(u.begin(), u.end(), c) == u.end()) u.push_back(c);
         return u;
     };
+    // A complete Meta keeps its "channels" entry current (under the lock: it is published).
+    auto sync_meta = [&] {
+        if (sub.extras_ && sub.extras_->meta_complete)
+            sub.extras_->meta.set("channels", join(sub.channels_));
+    };
     auto publish_round = [&](const std::vector<std::string>& old) {
-        info.meta.set("channels", join(info.channels));
-        prov->updated(info);
-        if (opts.on_update) opts.on_update(sub);
+        prov->updated(sub);
+        if (opts.on_update) {
+            opts.on_update(sub);
+            publish_edits(sh, sub);
+        }
         // The memory provider's recipients: every subscriber of old and new channels.
         if (opts.notify_channel_of_subscriptions)
-            notice(sub, "cmd.onUpdate", union_of(old, info.channels));
+            notice(sub, "cmd.onUpdate", union_of(old, sub.channels_));
     };
     if (!unsubscribe.empty()) {
-        const std::vector<std::string> old = info.channels;
-        for (const auto& c : unsubscribe) {
-            auto it = std::find(info.channels.begin(), info.channels.end(), c);
-            if (it == info.channels.end()) continue;
-            const std::size_t i = std::size_t(it - info.channels.begin());
-            remove_from_channel(ss, me, sub, i);
-            info.channels.erase(it);
-            sub.channel_pos_.erase(sub.channel_pos_.begin() + std::ptrdiff_t(i));
-            // Later channels moved down one slot: tell their member lists.
-            for (std::size_t j = i; j < info.channels.size(); ++j)
-                ss.channels[info.channels[j]].slot[sub.channel_pos_[j]] = std::uint16_t(j);
+        const std::vector<std::string> old = sub.channels_;
+        {
+            std::lock_guard lock(ss.mu);
+            for (const auto& c : unsubscribe) {
+                auto it = std::find(sub.channels_.begin(), sub.channels_.end(), c);
+                if (it == sub.channels_.end()) continue;
+                const std::size_t i = std::size_t(it - sub.channels_.begin());
+                remove_from_channel(ss, me, sub, i);
+                sub.channels_.erase(it);
+                // Later channels move down one slot: tell their member lists.
+                // (channel_pos_ keeps its length: only the first channels_.size() count.)
+                for (std::size_t j = i; j < sub.channels_.size(); ++j) {
+                    sub.channel_pos_[j] = sub.channel_pos_[j + 1];
+                    ss.channels[sub.channels_[j]].slot[sub.channel_pos_[j]] = std::uint16_t(j);
+                }
+            }
+            sync_meta();
         }
         publish_round(old);
     }
     if (!subscribe.empty()) {
-        const std::vector<std::string> old = info.channels;
-        for (const auto& c : subscribe) {
-            if (std::find(info.channels.begin(), info.channels.end(), c) != info.channels.end())
-                continue;
-            info.channels.push_back(c);
-            member_list& l = ss.channels[c];
-            if (l.empty()) routes.set(target::channel, c, me);
-            sub.channel_pos_.push_back(
-                push(l, &sub, sub.stream_, std::uint16_t(info.channels.size() - 1)));
+        const std::vector<std::string> old = sub.channels_;
+        const engine::stream_ref stream = stream_of(sh, sub);
+        auto positions = std::make_unique<std::uint32_t[]>(old.size() + subscribe.size());
+        std::copy_n(sub.channel_pos_.get(), old.size(), positions.get());
+        {
+            std::lock_guard lock(ss.mu);
+            sub.channel_pos_ = std::move(positions);
+            for (const auto& c : subscribe) {
+                if (sub.has_channel(c)) continue;
+                sub.channels_.push_back(c);
+                member_list& l = ss.channels[c];
+                if (l.empty()) routes.set(target::channel, c, me);
+                const std::size_t i = sub.channels_.size() - 1;
+                sub.channel_pos_[i] = push(l, &sub, stream, std::uint16_t(i));
+            }
+            sync_meta();
         }
         publish_round(old);
     }
 }
 
+void state::publish_edits(engine::shard& sh, subscription& sub) {
+    if (!sub.draft_) return;
+    std::unique_ptr<subscription_extras> old;
+    {
+        std::lock_guard lock(shards[sh.index()]->mu);
+        old = std::exchange(sub.extras_, std::move(sub.draft_));
+    }
+}
+
 void state::send_to(engine::shard& sh, subscription& sub, std::string_view data) {
-    proto::sse_event ev;
-    ev.has_id = true;
-    ev.id = sh.next_event_id();
-    ev.data = data;
-    engine::frame_ptr f(engine::frame::sse(ev));
-    sh.send(sub.stream_, f.get());
-    if (opts.on_publish) opts.on_publish(sub, data);
+    engine::frame_ptr f(stamp(sh, data));
+    sh.send(stream_of(sh, sub), f.get());
+    published(sh, sub, data);
 }
 
 void state::pulse(engine::shard& sh, subscription& sub) {
     n_heartbeats.fetch_add(1, std::memory_order_relaxed);
     sub.last_pulse_ms_ = sh.now_ms();
     arm_idle(sh, sub);
-    if (opts.on_heartbeat) opts.on_heartbeat(sub);
+    if (opts.on_heartbeat) {
+        opts.on_heartbeat(sub);
+        publish_edits(sh, sub);
+    }
     notification n;
     n.to = target::subscription;
-    n.key = sub.info_.id;
+    n.key = sub.id();
     n.selector = "cmd.onHeartbeat";
-    const std::string meta = meta_json(sub.info_);
+    const std::string meta = meta_json(sub);
     n.body = meta;
     prov->publish(n);
 }
@@ -373,7 +440,7 @@ void state::arm_idle(engine::shard& sh, subscription& sub) {
 
 void state::on_idle_timer(engine::timer_node& t) noexcept {
     subscription& sub = engine::timer_owner(t, &subscription::idle_timer_);
-    engine::shard& sh = *sub.shard_;
+    engine::shard& sh = sub.home();
     state& st = *sub.state_;
     const auto idle = std::uint64_t(st.opts.idle_timeout.count());
     if (sh.now_ms() - sub.last_pulse_ms_ <= idle) {
@@ -385,8 +452,8 @@ void state::on_idle_timer(engine::timer_node& t) noexcept {
     try {
         st.remove_sub(sh, sub, true);  // expired: same path as unregister, onLeave included
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "ssepush events: expiring %s failed: %s\n", sub.id().c_str(),
-                     e.what());
+        std::fprintf(stderr, "ssepush events: expiring %.*s failed: %s\n", int(sub.id().size()),
+                     sub.id().data(), e.what());
     }
 }
 
@@ -395,10 +462,10 @@ void state::on_stream_closed(void* user, engine::stream_ref, engine::close_reaso
     sub->stream_closed_ = true;
     if (sub->registered_) {
         try {
-            sub->state_->remove_sub(*sub->shard_, *sub, true);
+            sub->state_->remove_sub(sub->home(), *sub, true);
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "ssepush events: removing %s failed: %s\n", sub->id().c_str(),
-                         e.what());
+            std::fprintf(stderr, "ssepush events: removing %.*s failed: %s\n",
+                         int(sub->id().size()), sub->id().data(), e.what());
         }
     }
     delete sub;
@@ -414,7 +481,7 @@ void state::remove_all(engine::shard& sh) {
 
 void state::notice(const subscription& sub, std::string_view selector,
                    const std::vector<std::string>& channels) {
-    const std::string meta = meta_json(sub.info_);
+    const std::string meta = meta_json(sub);
     for (const auto& c : channels) {
         notification n;
         n.to = target::channel;
@@ -425,15 +492,88 @@ void state::notice(const subscription& sub, std::string_view selector,
     }
 }
 
-std::string state::meta_json(const subscription_info& info) const {
+std::string state::meta_json(const subscription& sub) {
     std::string out;
     proto::json_writer w(out);
     w.begin_object();
-    for (const auto& [k, v] : info.meta) {
+    for_each_meta(sub, sub.current_extras(), [&](std::string_view k, std::string_view v) {
         w.key(k);
-        w.value(std::string_view(v));
-    }
+        w.value(v);
+    });
     w.end_object();
+    return out;
+}
+
+// --- queries (any thread) ----------------------------------------------------------
+
+std::optional<subscription_info> state::local_find(std::string_view id) const {
+    const unsigned owner = proto::shard_of_subscription_id(id);
+    if (owner >= shards.size()) return std::nullopt;
+    const shard_state& ss = *shards[owner];
+    std::lock_guard lock(ss.mu);
+    auto it = ss.by_id.find(id);
+    if (it == ss.by_id.end()) return std::nullopt;
+    return (*it)->snapshot((*it)->extras_.get());
+}
+
+std::vector<subscription_info> state::local_find_by_user_id(std::string_view user_id) const {
+    std::vector<subscription_info> out;
+    for (const auto& ss : shards) {
+        std::lock_guard lock(ss->mu);
+        auto [it, end] = ss->user_ids.equal_range(user_id);
+        for (; it != end; ++it)
+            out.push_back((*it)->snapshot((*it)->extras_.get()));
+    }
+    return out;
+}
+
+template <class Fn>
+void state::for_each_in(const std::vector<std::string>& channels, Fn fn) const {
+    if (channels.empty()) {
+        for (const auto& ss : shards) {
+            std::lock_guard lock(ss->mu);
+            for (const subscription* sub : ss->all.subs)
+                fn(*sub, std::size_t(0));
+        }
+        return;
+    }
+    // A subscription is on one shard: de-duplicating within a shard is enough.
+    std::unordered_set<const subscription*> seen;
+    for (const auto& ss : shards) {
+        seen.clear();
+        std::lock_guard lock(ss->mu);
+        for (std::size_t c = 0; c < channels.size(); ++c) {
+            auto it = ss->channels.find(channels[c]);
+            if (it == ss->channels.end()) continue;
+            for (const subscription* sub : it->second.subs)
+                if (channels.size() == 1 || seen.insert(sub).second) fn(*sub, c);
+        }
+    }
+}
+
+std::vector<string_map> state::local_details(const std::vector<std::string>& channels) const {
+    // Gathered per channel, then joined in channel order.
+    std::vector<std::vector<string_map>> per(std::max<std::size_t>(channels.size(), 1));
+    for_each_in(channels, [&](const subscription& sub, std::size_t c) {
+        string_map& m = per[c].emplace_back();
+        for_each_meta(sub, sub.extras_.get(),
+                      [&](std::string_view k, std::string_view v) { m.set(k, v); });
+    });
+    std::vector<string_map> out;
+    for (auto& v : per)
+        std::move(v.begin(), v.end(), std::back_inserter(out));
+    return out;
+}
+
+std::vector<subscription_info> state::local_find_in_channels(
+    const std::vector<std::string>& channels) const {
+    std::vector<std::vector<subscription_info>> per(std::max<std::size_t>(channels.size(), 1));
+    for_each_in(channels, [&](const subscription& sub, std::size_t c) {
+        per[c].push_back(sub.snapshot(sub.extras_.get()));
+    });
+    std::vector<subscription_info> out;
+    for (auto& v : per)
+        std::move(v.begin(), v.end(), std::back_inserter(out));
     return out;
 }
 
@@ -462,10 +602,71 @@ std::string state::check_channels(const std::vector<std::string>& channels) cons
 
 // --- subscription ----------------------------------------------------------------
 
+// Hundreds of thousands of these stay open: keep them within malloc's
+// 160-byte size class (see subscription.h).
+static_assert(sizeof(void*) != 8 || sizeof(subscription) <= 160);
+
 bool subscription::has_channel(std::string_view c) const noexcept {
-    for (const auto& x : info_.channels)
+    for (const auto& x : channels_)
         if (x == c) return true;
     return false;
+}
+
+engine::shard& subscription::home() const noexcept {
+    return state_->srv.shard_at(proto::shard_of_subscription_id(id()));
+}
+
+std::string_view subscription::profile_url() const noexcept {
+    const std::string_view own = text_[k_profile_url];
+    return own.empty() ? std::string_view(state_->profile_url) : own;
+}
+
+detail::subscription_extras& subscription::editable_extras() {
+    if (!registered_) {
+        // Not in the indexes (not yet, or no more): no query can see it.
+        if (!extras_) extras_ = std::make_unique<detail::subscription_extras>();
+        return *extras_;
+    }
+    if (!draft_)
+        draft_ = extras_ ? std::make_unique<detail::subscription_extras>(*extras_)
+                         : std::make_unique<detail::subscription_extras>();
+    return *draft_;
+}
+
+string_map& subscription::meta() {
+    detail::subscription_extras& x = editable_extras();
+    if (!x.meta_complete) {
+        string_map m;
+        detail::for_each_meta(*this, nullptr,
+                              [&](std::string_view k, std::string_view v) { m.set(k, v); });
+        x.meta = std::move(m);
+        x.meta_complete = true;
+    }
+    return x.meta;
+}
+
+subscription_info subscription::snapshot(const detail::subscription_extras* x) const {
+    subscription_info i;
+    i.id = id();
+    i.channels = channels_;
+    i.user_id = user_id();
+    i.user_name = user_name();
+    i.display_name = display_name();
+    i.session_id = session_id();
+    i.user_address = user_address();
+    i.is_authenticated = is_authenticated_;
+    i.created_at_ms = created_at_ms_;
+    detail::for_each_meta(*this, x,
+                          [&](std::string_view k, std::string_view v) { i.meta.set(k, v); });
+    if (x) {
+        i.connect_args = x->connect_args;
+        i.server_args = x->server_args;
+    }
+    return i;
+}
+
+subscription_info subscription::info() const {
+    return snapshot(current_extras());
 }
 
 void subscription::publish(std::string_view selector, std::string_view json) {
@@ -476,11 +677,11 @@ void subscription::publish(std::string_view selector, std::string_view json) {
 
 void subscription::publish_raw(std::string_view data) {
     if (!registered_) return;
-    state_->send_to(*shard_, *this, data);
+    state_->send_to(home(), *this, data);
 }
 
 void subscription::unsubscribe() {
-    if (registered_) state_->remove_sub(*shard_, *this, true);
+    if (registered_) state_->remove_sub(home(), *this, true);
 }
 
 // --- server_events ---------------------------------------------------------------

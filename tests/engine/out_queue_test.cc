@@ -76,6 +76,22 @@ TEST(out_queue, one_frame_uses_the_inline_slot_and_a_burst_grows_the_ring) {
     EXPECT_TRUE(q.empty());
 }
 
+TEST(out_queue, a_drained_burst_gives_its_ring_back) {
+    out_queue q;
+    auto f = make("abc");
+    for (int i = 0; i < 2; ++i) {
+        f->ref();
+        ASSERT_TRUE(q.push(f.get()));
+    }
+    EXPECT_GT(q.capacity(), 1u) << "two frames waiting need the heap ring";
+    iovec iov[4];
+    ASSERT_EQ(q.prepare(iov, 4), 2u);
+    q.complete(iov[0].iov_len + iov[1].iov_len);
+    EXPECT_TRUE(q.empty());
+    EXPECT_EQ(q.capacity(), 1u) << "an idle stream keeps only the inline slot";
+    EXPECT_EQ(f->ref_count(), 1u);
+}
+
 TEST(out_queue, partial_sends_resume_mid_frame_in_order) {
     out_queue q;
     std::vector<eng::frame_ptr> fs;

@@ -4,7 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <memory>
+#include <stop_token>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "ssepush/proto/url.h"
 #include "support/events_server.h"
@@ -675,7 +680,7 @@ TEST(events_hooks, hooks_run_in_order_and_shape_what_clients_see) {
     events::options o;
     o.on_init = [](const eng::exchange& ex) { return ex.request().find("x-refuse").empty(); };
     o.on_created = [](events::subscription& sub, const eng::exchange&) {
-        sub.meta().set("nickname", "nick-" + sub.display_name());
+        sub.meta().set("nickname", "nick-" + std::string(sub.display_name()));
         sub.connect_args().set("email", "me@example.com");
         sub.server_args().set("secret", "s");
     };
@@ -783,6 +788,66 @@ TEST(events_admin, queries_and_channel_changes_through_the_cpp_api) {
     EXPECT_FALSE(s.ev().get_subscription_info(a.id()));
     EXPECT_EQ(s.ev().next_sequence("n"), 1);
     EXPECT_EQ(s.ev().next_sequence("n"), 2);
+}
+
+TEST(events_admin, queries_from_other_threads_while_shards_change_subscriptions) {
+    // Queries read each shard's indexes under its lock while the shards
+    // register, update and remove subscriptions and a hook rewrites Meta.
+    events::options o;
+    o.notify_channel_of_subscriptions = false;
+    o.on_heartbeat = [](events::subscription& sub) {
+        const std::string* beats = sub.meta().get("beats");
+        sub.meta().set("beats", std::to_string(beats ? std::stoi(*beats) + 1 : 1));
+    };
+    events_server s(o);
+    s.start();
+    std::atomic<int> queries{0}, broken{0};
+    std::jthread reader([&](std::stop_token stop) {
+        while (!stop.stop_requested()) {
+            for (const auto& m : s.ev().get_subscriptions_details({}))
+                if (!m.get("userId") || !m.get("channels")) ++broken;
+            for (const auto& i : s.ev().get_subscriptions({"q", "r"})) {
+                if (i.channels.empty() || i.meta.size() < 6) ++broken;
+                if (s.ev().get_subscription_infos_by_user_id(i.user_id).size() > 1) ++broken;
+            }
+            ++queries;
+        }
+    });
+    std::vector<std::unique_ptr<sse_client>> clients;
+    for (int round = 0; round < 3; ++round) {
+        for (int i = 0; i < 8; ++i) {
+            clients.push_back(std::make_unique<sse_client>(s.port(), "channels=q"));
+            ASSERT_TRUE(clients.back()->connect());
+        }
+        for (auto& c : clients) {
+            s.ev().subscribe_to_channels(c->id(), {"r"});
+            EXPECT_EQ(http(s.port(), "POST", "/event-heartbeat?id=" + c->id()).status, 200);
+        }
+        s.settle();
+        for (auto& c : clients) {
+            auto info = s.ev().get_subscription_info(c->id());
+            ASSERT_TRUE(info);
+            EXPECT_EQ(info->channels, (std::vector<std::string>{"q", "r"}));
+            ASSERT_NE(info->meta.get("beats"), nullptr)
+                << "what a hook writes is published when the hook returns";
+            EXPECT_EQ(*info->meta.get("channels"), "q,r") << "a rewritten Meta follows channels";
+            s.ev().unsubscribe_from_channels(c->id(), {"r"});
+        }
+        clients.erase(clients.begin(), clients.begin() + 4);  // half of them hang up
+    }
+    // The hang-ups reach the server in their own time.
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (s.ev().get_subscriptions({}).size() != clients.size() &&
+           std::chrono::steady_clock::now() < deadline)
+        s.settle();
+    reader.request_stop();
+    reader.join();
+    EXPECT_EQ(broken.load(), 0);
+    EXPECT_GT(queries.load(), 0);
+    auto infos = s.ev().get_subscriptions({});
+    EXPECT_EQ(infos.size(), clients.size());
+    for (const auto& i : infos)
+        EXPECT_EQ(i.channels, (std::vector<std::string>{"q"}));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <string>
 #include <thread>
 
 #include "auth.h"
@@ -39,13 +40,19 @@ int run_daemon(const daemon_config& cfg) {
     engine::server srv(eopts);
     events::options eo = cfg.events;
     if (cfg.jwt.enabled()) eo.authenticate = make_jwt_authenticator(cfg.jwt);
+    // (%.*s: the subscription's strings are views, not NUL-terminated.)
     eo.on_subscribe = [](events::subscription& s) {
-        SSEPUSHD_LOG(debug, "subscribe id=%s user=%s ip=%s channels=%s", s.id().c_str(),
-                     s.user_id().c_str(), s.user_address().c_str(),
-                     s.meta().get("channels") ? s.meta().get("channels")->c_str() : "");
+        if (!log().enabled(log_level::debug)) return;
+        std::string channels;
+        for (const auto& c : s.channels())
+            channels.append(channels.empty() ? "" : ",").append(c);
+        SSEPUSHD_LOG(debug, "subscribe id=%.*s user=%.*s ip=%.*s channels=%s", int(s.id().size()),
+                     s.id().data(), int(s.user_id().size()), s.user_id().data(),
+                     int(s.user_address().size()), s.user_address().data(), channels.c_str());
     };
     eo.on_unsubscribe = [](events::subscription& s) {
-        SSEPUSHD_LOG(debug, "unsubscribe id=%s user=%s", s.id().c_str(), s.user_id().c_str());
+        SSEPUSHD_LOG(debug, "unsubscribe id=%.*s user=%.*s", int(s.id().size()), s.id().data(),
+                     int(s.user_id().size()), s.user_id().data());
     };
     events::server_events ev(srv, std::move(eo));
     if (cfg.demo) {

@@ -6,8 +6,8 @@
 // how to deliver a notification to them (`local_bus`). A provider decides the
 // rest:
 //  - memory (default, make_memory_provider): a notification is delivered to
-//    the local bus at once; subscription state for queries lives in this
-//    process, in striped hash maps readable from any thread.
+//    the local bus at once; queries are answered by the local bus from the
+//    shards' own indexes (no second copy of any subscription).
 //  - redis (its own issue): a notification is published to Redis and
 //    delivered to the local bus when it comes back, on every node; state lives
 //    in Redis keys that ServiceStack's RedisServerEvents shares.
@@ -39,10 +39,22 @@ struct notification {
     std::string_view channel_filter;
 };
 
-// Delivers notifications to the subscriptions held by this process.
+// The subscriptions held by this process: delivers notifications to them and
+// answers queries about them (any thread; each shard's part is read under that
+// shard's lock).
 class local_bus {
 public:
     virtual void deliver(const notification& n) = 0;
+
+    [[nodiscard]] virtual std::optional<subscription_info> local_find(
+        std::string_view id) const = 0;
+    [[nodiscard]] virtual std::vector<subscription_info> local_find_by_user_id(
+        std::string_view user_id) const = 0;
+    // As provider::details and provider::find_in_channels, for this process.
+    [[nodiscard]] virtual std::vector<string_map> local_details(
+        const std::vector<std::string>& channels) const = 0;
+    [[nodiscard]] virtual std::vector<subscription_info> local_find_in_channels(
+        const std::vector<std::string>& channels) const = 0;
 
 protected:
     ~local_bus() = default;
@@ -58,10 +70,13 @@ public:
     // A notification for every node's subscribers (this one's included).
     virtual void publish(const notification& n) = 0;
 
-    // Subscription state.
-    virtual void registered(const subscription_info& info) = 0;
-    virtual void updated(const subscription_info& info) = 0;
-    virtual void unregistered(const subscription_info& info) = 0;
+    // Subscription state: called on the subscription's shard, which is where
+    // `sub` may be read (sub.info() is a full snapshot). A provider that keeps
+    // state elsewhere (Redis) stores what it needs; the memory provider needs
+    // nothing, the local bus already has it.
+    virtual void registered(const subscription& sub) = 0;
+    virtual void updated(const subscription& sub) = 0;  // its channels changed
+    virtual void unregistered(const subscription& sub) = 0;
     virtual void reset() = 0;
 
     // Queries.
