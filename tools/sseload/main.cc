@@ -103,7 +103,8 @@ int report_command(int argc, char** argv) {
         }
         runs.emplace_back(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
         std::string name = argv[i];
-        if (std::size_t slash = name.rfind('/'); slash != std::string::npos) name.erase(0, slash + 1);
+        if (std::size_t slash = name.rfind('/'); slash != std::string::npos)
+            name.erase(0, slash + 1);
         title += (i > 3 ? " vs " : "") + name;
     }
     std::ofstream out(argv[2]);
@@ -490,6 +491,7 @@ int main(int argc, char** argv) {
         j.member("selector", opt.selector).member("heartbeats", opt.heartbeats);
         j.member("heartbeat_interval", opt.heartbeat_interval_s);
         j.member("heartbeat_conns", opt.heartbeat_conns);
+        j.member("heartbeat_pipeline", opt.heartbeat_pipeline);
         j.member("churn_share", opt.churn_share).member("slow_share", opt.slow_share);
         j.end_object();
         j.key("connections").begin_object();

@@ -271,6 +271,10 @@ const std::vector<option_def>& table() {
         {"heartbeat-conns", "N", "16",
          "keep-alive connections per worker that carry the heartbeat requests",
          [](options& o, std::string_view v) { o.heartbeat_conns = to_u32(v, 1, 1000); }},
+        {"heartbeat-pipeline", "N", "32",
+         "heartbeat requests in flight on each of those connections (pipelined, so a busy "
+         "server still gets every heartbeat on time)",
+         [](options& o, std::string_view v) { o.heartbeat_pipeline = to_u32(v, 1, 1024); }},
         // --- scenarios
         {"churn-share", "FRACTION", "0.05", "churn: share of connections reconnecting each second",
          [](options& o, std::string_view v) { o.churn_share = to_double(v, 0, 1); }},

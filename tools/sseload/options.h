@@ -51,8 +51,9 @@ struct options {
     std::uint32_t message_size = 64;
     // ServiceStack heartbeats
     bool heartbeats = true;
-    double heartbeat_interval_s = 0;     // 0: what onConnect announces
-    std::uint32_t heartbeat_conns = 16;  // keep-alive connections per worker
+    double heartbeat_interval_s = 0;        // 0: what onConnect announces
+    std::uint32_t heartbeat_conns = 16;     // keep-alive connections per worker
+    std::uint32_t heartbeat_pipeline = 32;  // heartbeats in flight per connection
     // scenarios
     double churn_share = 0.05;  // of connections reconnecting each second
     double slow_share = 0.01;   // of subscribers that stop reading

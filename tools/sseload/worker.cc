@@ -89,24 +89,27 @@ struct sub {
     std::unique_ptr<track[]> tracks;
 };
 
-enum class hb_state : std::uint8_t { down, connecting, idle, busy, closing };
-
-struct hb_conn {
-    std::uint32_t gen = 0;
-    hb_state st = hb_state::down;
-    std::uint64_t retry_at = 0;
-    std::uint32_t sub = 0;
-    std::uint32_t sub_gen = 0;
-    std::string out;
-    std::size_t in_len = 0;
-    char in[2048];
-};
+enum class hb_state : std::uint8_t { down, connecting, ready, closing };
 
 struct hb_due {
     std::uint64_t at;
     std::uint32_t sub;
     std::uint32_t gen;
     bool operator>(const hb_due& o) const { return at > o.at; }
+};
+
+// A keep-alive connection carrying heartbeats, pipelined: requests go out in
+// batches, responses come back in order and are matched to `inflight`.
+struct hb_conn {
+    std::uint32_t gen = 0;
+    hb_state st = hb_state::down;
+    bool sending = false;
+    bool recv_armed = false;
+    std::uint64_t retry_at = 0;
+    std::deque<hb_due> inflight;
+    std::string out;
+    std::size_t in_len = 0;
+    char in[4096];
 };
 
 sockaddr_in addr_of(std::uint32_t ip, std::uint16_t port) {
@@ -587,16 +590,10 @@ private:
             hb_queue_.push_back(d);
             hb_heap_.push(hb_due{d.at + s.hb_interval_ns, d.sub, d.gen});
         }
-        for (std::uint32_t j = 0; j < hbs_.size(); ++j) {
+        for (std::uint32_t j = 0; j < hbs_.size() && !hb_queue_.empty(); ++j) {
             hb_conn& h = hbs_[j];
             if (h.st == hb_state::down && h.retry_at <= now) hb_open(j);
-            while (h.st == hb_state::idle && !hb_queue_.empty()) {
-                hb_due d = hb_queue_.front();
-                hb_queue_.pop_front();
-                const sub& s = subs_[d.sub];
-                if (s.gen != d.gen || s.st != sub_state::live) continue;
-                hb_send(j, d);
-            }
+            if (h.st == hb_state::ready && !h.sending) hb_send(j);
         }
     }
 
@@ -616,34 +613,51 @@ private:
         io_uring_sqe_set_data64(q, pack(kind::hb_connect, h.gen, j));
     }
 
-    void hb_send(std::uint32_t j, const hb_due& d) {
+    // Sends every queued heartbeat this connection has room for, in one write.
+    void hb_send(std::uint32_t j) {
         hb_conn& h = hbs_[j];
-        h.sub = d.sub;
-        h.sub_gen = d.gen;
-        h.out = "POST " + subs_[d.sub].hb_path + " HTTP/1.1\r\nHost: " + host_header_ +
-                "\r\nContent-Length: 0\r\nUser-Agent: sseload\r\n\r\n";
-        h.in_len = 0;
-        h.st = hb_state::busy;
+        h.out.clear();
+        while (!hb_queue_.empty() && h.inflight.size() < opt_.heartbeat_pipeline) {
+            hb_due d = hb_queue_.front();
+            hb_queue_.pop_front();
+            const sub& s = subs_[d.sub];
+            if (s.gen != d.gen || s.st != sub_state::live) continue;
+            h.out += "POST ";
+            h.out += s.hb_path;
+            h.out += " HTTP/1.1\r\nHost: ";
+            h.out += host_header_;
+            h.out += "\r\nContent-Length: 0\r\nUser-Agent: sseload\r\n\r\n";
+            h.inflight.push_back(d);
+            ++hb_sent_;
+        }
+        if (h.out.empty()) return;
+        h.sending = true;
         io_uring_sqe* q = ring_.sqe();
         io_uring_prep_send(q, int(hb_slot(j)), h.out.data(), h.out.size(), MSG_NOSIGNAL);
         q->flags |= IOSQE_FIXED_FILE;
         io_uring_sqe_set_data64(q, pack(kind::hb_send, h.gen, j));
-        hb_arm_recv(j);
-        ++hb_sent_;
+        if (!h.recv_armed) hb_arm_recv(j);
     }
 
     void hb_arm_recv(std::uint32_t j) {
         hb_conn& h = hbs_[j];
+        h.recv_armed = true;
         io_uring_sqe* q = ring_.sqe();
         io_uring_prep_recv(q, int(hb_slot(j)), h.in + h.in_len, sizeof h.in - h.in_len, 0);
         q->flags |= IOSQE_FIXED_FILE;
         io_uring_sqe_set_data64(q, pack(kind::hb_recv, h.gen, j));
     }
 
-    void hb_down(std::uint32_t j, bool retry_request) {
+    // Closes the connection; heartbeats not yet answered go back to the queue.
+    void hb_down(std::uint32_t j) {
         hb_conn& h = hbs_[j];
-        if (h.st == hb_state::busy && retry_request)
-            hb_queue_.push_front(hb_due{0, h.sub, h.sub_gen});
+        while (!h.inflight.empty()) {
+            hb_queue_.push_front(h.inflight.back());
+            h.inflight.pop_back();
+            --hb_sent_;
+        }
+        h.in_len = 0;
+        h.sending = h.recv_armed = false;
         h.gen = (h.gen + 1) & 0xffffffu;
         h.st = hb_state::closing;
         io_uring_sqe* q = ring_.sqe();
@@ -657,33 +671,38 @@ private:
 
     void hb_on_recv(std::uint32_t j, int res) {
         hb_conn& h = hbs_[j];
-        if (h.st != hb_state::busy) return;
-        if (res <= 0) return hb_down(j, true);
+        h.recv_armed = false;
+        if (h.st != hb_state::ready) return;
+        if (res <= 0) return hb_down(j);
         h.in_len += std::size_t(res);
-        proto::http_response_head head;
-        auto r = proto::parse_response_head(std::string_view(h.in, h.in_len), head);
-        if (r.status == proto::response_head_status::incomplete) {
-            if (h.in_len == sizeof h.in) return hb_down(j, false);
-            return hb_arm_recv(j);
+        bool close_after = false;
+        std::size_t off = 0;
+        while (!h.inflight.empty() && off < h.in_len) {
+            proto::http_response_head head;
+            const std::string_view rest(h.in + off, h.in_len - off);
+            auto r = proto::parse_response_head(rest, head);
+            if (r.status == proto::response_head_status::incomplete) break;
+            if (r.status != proto::response_head_status::complete) {
+                ++hb_failed_;
+                note_error("bad heartbeat response");
+                return hb_down(j);
+            }
+            const std::size_t body = head.content_length < 0 ? 0 : std::size_t(head.content_length);
+            if (rest.size() - r.consumed < body) break;
+            off += r.consumed + body;
+            h.inflight.pop_front();
+            if (head.status == 200) {
+                ++hb_ok_;
+            } else {
+                ++hb_failed_;
+                note_error("heartbeat answered " + std::to_string(head.status));
+            }
+            if (head.connection_close) close_after = true;
         }
-        if (r.status != proto::response_head_status::complete) {
-            ++hb_failed_;
-            note_error("bad heartbeat response");
-            return hb_down(j, false);
-        }
-        const std::int64_t body = head.content_length < 0 ? 0 : head.content_length;
-        if (std::int64_t(h.in_len - r.consumed) < body) {
-            if (h.in_len == sizeof h.in) return hb_down(j, false);
-            return hb_arm_recv(j);
-        }
-        if (head.status == 200) {
-            ++hb_ok_;
-        } else {
-            ++hb_failed_;
-            note_error("heartbeat answered " + std::to_string(head.status));
-        }
-        h.st = hb_state::idle;
-        if (head.connection_close) hb_down(j, false);
+        std::memmove(h.in, h.in + off, h.in_len - off);
+        h.in_len -= off;
+        if (close_after || (h.in_len == sizeof h.in)) return hb_down(j);
+        if (!h.inflight.empty()) hb_arm_recv(j);
     }
 
     // ---- completions ---------------------------------------------------------------------
@@ -729,16 +748,17 @@ private:
                 if (hbs_[slot].gen == gen && hbs_[slot].st == hb_state::connecting) {
                     if (res < 0) {
                         note_error("heartbeat connect: " + std::string(std::strerror(-res)));
-                        hb_down(slot, false);
+                        hb_down(slot);
                     } else {
-                        hbs_[slot].st = hb_state::idle;
+                        hbs_[slot].st = hb_state::ready;
                     }
                 }
                 break;
             case kind::hb_send:
-                if (hbs_[slot].gen == gen && res != int(hbs_[slot].out.size()) &&
-                    hbs_[slot].st == hb_state::busy)
-                    hb_down(slot, true);
+                if (hbs_[slot].gen == gen && hbs_[slot].st == hb_state::ready) {
+                    hbs_[slot].sending = false;
+                    if (res != int(hbs_[slot].out.size())) hb_down(slot);
+                }
                 break;
             case kind::hb_recv:
                 if (hbs_[slot].gen == gen) hb_on_recv(slot, res);
