@@ -18,17 +18,19 @@
 # NAME-nchan.json and NAME.html (both runs overlaid), and at the end
 # summary.md, the table for bench/RESULTS.md.
 #
-# Scenarios:
-#   broadcast-10k    10,000 subscribers on one channel, publishing as fast as
-#                    the server takes it (--rate cap, 16 pipelined publishes)
-#   broadcast-39k    the same at 39,000 (nchan's ceiling: 2 workers x 19,800 fds; its
-#                    reuseport split is uneven, so a few percent of connections fail)
-#   broadcast-37k    the same at 37,000, where nchan takes every connection
+# Scenarios (the same sseload options for both servers; publishes are pipelined
+# 16 deep, so a server that can batch may, and one that cannot falls behind):
+#   broadcast-10k    10,000 subscribers on one channel, 100 msg/s offered (1 M deliveries/s)
 #   latency-10k      10,000 subscribers at 5 msg/s, a load both servers carry
-#   broadcast-100k   100,000 subscribers, ssepushd alone (6 shards)
+#   broadcast-39k    39,000 at 10 msg/s (390 k/s offered). 39,000 is nchan's ceiling (2
+#                    workers x 19,800 fds); its reuseport split is uneven, so a few
+#                    percent of its connections fail
+#   broadcast-37k    37,000 at 10 msg/s, where nchan takes every connection
+#   broadcast-100k   100,000 subscribers at 2 msg/s, ssepushd alone (6 shards)
 #   idle-100k        100,000 ServiceStack subscriptions, 10 s heartbeats, ssepushd alone
-#   channels         10,000 subscribers, 1,000 channels, zero loss
-#   churn            10,000 subscribers, 5 % reconnecting every second, zero loss
+#   channels         10,000 subscribers, 1,000 channels, 2,000 msg/s, zero loss
+#   churn            10,000 subscribers on 100 channels, 5 % reconnecting every second,
+#                    500 msg/s, zero loss
 #   slowbase, slow   10,000 subscribers at 4 msg/s of 512 B, then the same with 1 % not
 #                    reading: the others' p99 must not rise by 20 %
 set -euo pipefail
@@ -131,9 +133,9 @@ alone() {
 common=(--warmup 2 --drain 20 --publish-pipeline 16 --connect-rate 10000)
 both broadcast-10k 2 --scenario broadcast --connections $n10 --rate 100 --duration $dur "${common[@]}"
 both latency-10k 2 --scenario broadcast --connections $n10 --rate 5 --duration $dur "${common[@]}"
-both broadcast-39k 2 --scenario broadcast --connections $n39 --rate 40 --duration $dur "${common[@]}" \
+both broadcast-39k 2 --scenario broadcast --connections $n39 --rate 10 --duration $dur "${common[@]}" \
   --connect-rate 5000
-both broadcast-37k 2 --scenario broadcast --connections $n37 --rate 40 --duration $dur "${common[@]}" \
+both broadcast-37k 2 --scenario broadcast --connections $n37 --rate 10 --duration $dur "${common[@]}" \
   --connect-rate 5000
 both channels 2 --scenario channels --connections $n10 --channels 1000 --rate 2000 \
   --publishers 4 --duration $dur "${common[@]}"
@@ -143,7 +145,7 @@ both slowbase 2 --scenario broadcast --connections $n10 --rate 4 --message-size 
   --duration $dur "${common[@]}"
 both slow 2 --scenario slow --connections $n10 --slow-share 0.01 --rate 4 --message-size 512 \
   --duration $dur "${common[@]}"
-alone broadcast-100k 6 --scenario broadcast --connections $n100 --rate 20 --duration $dur \
+alone broadcast-100k 6 --scenario broadcast --connections $n100 --rate 2 --duration $dur \
   "${common[@]}"
 alone idle-100k 6 --scenario idle --connections $n100 --duration $idle --warmup 2 --connect-rate 10000
 

@@ -268,8 +268,10 @@ const std::vector<option_def>& table() {
         {"heartbeat-interval", "SECONDS", "onConnect's",
          "send heartbeats at this interval instead of the announced one",
          [](options& o, std::string_view v) { o.heartbeat_interval_s = to_double(v, 0.01, 3600); }},
-        {"heartbeat-conns", "N", "16",
-         "keep-alive connections per worker that carry the heartbeat requests",
+        {"heartbeat-conns", "N", "auto",
+         "keep-alive connections per worker that carry the heartbeat requests; auto: one per "
+         "10 of the worker's subscriptions (a server may answer each heartbeat only after a "
+         "round trip to the subscription's thread), at least 16",
          [](options& o, std::string_view v) { o.heartbeat_conns = to_u32(v, 1, 1000); }},
         {"heartbeat-pipeline", "N", "32",
          "heartbeat requests in flight on each of those connections (pipelined, so a busy "
@@ -483,6 +485,8 @@ options parse_options(int argc, char** argv) {
     if (o.flavour == flavour::plain) o.heartbeats = false;
     if (o.publishers > o.channels) o.publishers = o.channels;
     if (o.workers == 0) o.workers = std::max<std::uint32_t>(2, (o.connections + 15999) / 16000);
+    if (o.heartbeat_conns == 0)
+        o.heartbeat_conns = std::max<std::uint32_t>(16, (o.connections / o.workers + 9) / 10);
     if ((o.connections + o.workers - 1) / o.workers + o.heartbeat_conns + 16 > 19990)
         fail("too many connections per worker: raise --workers (each ring holds < 20,000)");
     if (o.source_ips.empty()) {

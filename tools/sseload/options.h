@@ -52,7 +52,7 @@ struct options {
     // ServiceStack heartbeats
     bool heartbeats = true;
     double heartbeat_interval_s = 0;        // 0: what onConnect announces
-    std::uint32_t heartbeat_conns = 16;     // keep-alive connections per worker
+    std::uint32_t heartbeat_conns = 0;      // keep-alive connections per worker; 0: auto
     std::uint32_t heartbeat_pipeline = 32;  // heartbeats in flight per connection
     // scenarios
     double churn_share = 0.05;  // of connections reconnecting each second
