@@ -516,6 +516,17 @@ std::optional<subscription_info> state::local_find(std::string_view id) const {
     return (*it)->snapshot((*it)->extras_.get());
 }
 
+state::presence state::peek(std::string_view id, std::string_view address) const {
+    const unsigned owner = proto::shard_of_subscription_id(id);
+    if (owner >= shards.size()) return presence::missing;
+    const shard_state& ss = *shards[owner];
+    std::lock_guard lock(ss.mu);
+    auto it = ss.by_id.find(id);
+    if (it == ss.by_id.end()) return presence::missing;
+    if (!address.empty() && (*it)->user_address() != address) return presence::other_address;
+    return presence::present;
+}
+
 std::vector<subscription_info> state::local_find_by_user_id(std::string_view user_id) const {
     std::vector<subscription_info> out;
     for (const auto& ss : shards) {

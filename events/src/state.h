@@ -178,6 +178,11 @@ struct state final : local_bus {
     void pulse(engine::shard& sh, subscription& sub);
     void send_to(engine::shard& sh, subscription& sub, std::string_view data);
     [[nodiscard]] subscription* find_local(engine::shard& sh, std::string_view id);
+    // Whether subscription `id` exists on its owner shard and, if `address` is
+    // not empty, was opened from it: read from the owner's index under its
+    // lock, from any thread.
+    enum class presence : std::uint8_t { missing, other_address, present };
+    [[nodiscard]] presence peek(std::string_view id, std::string_view address) const;
     void arm_idle(engine::shard& sh, subscription& sub);
     void remove_all(engine::shard& sh);  // reset / stop: no onLeave
     void remove_from_channel(shard_state& ss, unsigned me, subscription& sub, std::size_t i);
