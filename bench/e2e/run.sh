@@ -26,7 +26,7 @@
 #                    workers x 19,800 fds); its reuseport split is uneven, so a few
 #                    percent of its connections fail
 #   broadcast-37k    37,000 at 10 msg/s, where nchan takes every connection
-#   broadcast-100k   100,000 subscribers at 2 msg/s, ssepushd alone (6 shards)
+#   broadcast-100k   100,000 subscribers at 3 msg/s, ssepushd alone (6 shards)
 #   idle-100k        100,000 ServiceStack subscriptions, 10 s heartbeats, ssepushd alone
 #   channels         10,000 subscribers, 1,000 channels, 2,000 msg/s, zero loss
 #   churn            10,000 subscribers on 100 channels, 5 % reconnecting every second,
@@ -145,7 +145,7 @@ both slowbase 2 --scenario broadcast --connections $n10 --rate 4 --message-size 
   --duration $dur "${common[@]}"
 both slow 2 --scenario slow --connections $n10 --slow-share 0.01 --rate 4 --message-size 512 \
   --duration $dur "${common[@]}"
-alone broadcast-100k 6 --scenario broadcast --connections $n100 --rate 2 --duration $dur \
+alone broadcast-100k 6 --scenario broadcast --connections $n100 --rate 3 --duration $dur \
   "${common[@]}"
 alone idle-100k 6 --scenario idle --connections $n100 --duration $idle --warmup 2 --connect-rate 10000
 
