@@ -68,6 +68,12 @@ onhb=$(num "$tmp/idle.json" heartbeats on_heartbeat)
 [[ $hb -ge 400 ]] || fail "idle: only $hb heartbeats answered"
 [[ $onhb -ge 400 ]] || fail "idle: only $onhb onHeartbeat events"
 
+# The generic publisher: a plain POST of the message to a path template.
+run post --scenario channels --connections 100 --channels 5 --rate 100 --duration 1 --warmup 0.5 \
+  --publish post --publish-path '/event-publish/channel/{channel}?selector=cmd.bench'
+got=$(num "$tmp/post.json" messages delivered)
+[[ $got -gt 0 ]] || fail "post delivered nothing"
+
 # A wrong publish key must fail the run (sseload is not a test that cannot fail).
 if "$sseload" --url "$url" --publish-key wrong --status off --connections 10 --duration 0.5 \
      --warmup 0 --timeout 30 > "$tmp/wrong.txt" 2>&1; then

@@ -204,7 +204,8 @@ const std::vector<option_def>& table() {
         {"publish", "KIND", "ssepushd | nchan",
          "how messages are published: ssepushd (POST /event-publish/channel/{channel}?selector=, "
          "Bearer --publish-key), nchan (POST /pub/{channel}), pushpin (POST /publish/ with an "
-         "http-stream item), post (POST --publish-path with the message as the body), none; "
+         "http-stream item), post (POST --publish-path with the message JSON as the body, and "
+         "Authorization: Bearer --publish-key if given), none; "
          "default: ssepushd for the servicestack flavour, nchan for plain",
          [](options& o, std::string_view v) {
              o.publish_set = true;
@@ -271,7 +272,7 @@ const std::vector<option_def>& table() {
         {"heartbeat-conns", "N", "auto",
          "keep-alive connections per worker that carry the heartbeat requests; auto: one per "
          "10 of the worker's subscriptions (a server may answer each heartbeat only after a "
-         "round trip to the subscription's thread), at least 16",
+         "round trip to the subscription's thread), from 16 to 256",
          [](options& o, std::string_view v) { o.heartbeat_conns = to_u32(v, 1, 1000); }},
         {"heartbeat-pipeline", "N", "32",
          "heartbeat requests in flight on each of those connections (pipelined, so a busy "
@@ -486,7 +487,8 @@ options parse_options(int argc, char** argv) {
     if (o.publishers > o.channels) o.publishers = o.channels;
     if (o.workers == 0) o.workers = std::max<std::uint32_t>(2, (o.connections + 15999) / 16000);
     if (o.heartbeat_conns == 0)
-        o.heartbeat_conns = std::max<std::uint32_t>(16, (o.connections / o.workers + 9) / 10);
+        o.heartbeat_conns =
+            std::clamp<std::uint32_t>((o.connections / o.workers + 9) / 10, 16, 256);
     if ((o.connections + o.workers - 1) / o.workers + o.heartbeat_conns + 16 > 19990)
         fail("too many connections per worker: raise --workers (each ring holds < 20,000)");
     if (o.source_ips.empty()) {

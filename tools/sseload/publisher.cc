@@ -256,6 +256,12 @@ void run_publisher(shared_state& sh, std::uint32_t index, const std::atomic<bool
                 req += "Content-Type: application/json\r\n";
                 break;
             }
+            case publisher_kind::post:
+                // A generic endpoint: the JSON as the body, the key if one is given.
+                if (!o.publish_key.empty())
+                    req += "Authorization: Bearer " + o.publish_key + "\r\n";
+                req += "Content-Type: application/json\r\n";
+                break;
             default:
                 req += "Content-Type: text/plain\r\n";
         }
