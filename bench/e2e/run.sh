@@ -68,11 +68,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-load_cpu=() server_cpu=()
-if ((pin)); then load_cpu=(taskset -c 1); server_cpu=(taskset -c 0); fi
+load_cpu=() server_cpu=() server_pin=()
+# ssepushd pins shard i to CPU i by default; with --pin it leaves that to taskset.
+if ((pin)); then load_cpu=(taskset -c 1); server_cpu=(taskset -c 0); server_pin=(--no-pin-threads); fi
 
 start_ssepushd() {  # start_ssepushd <shards>
-  "${server_cpu[@]}" "$ssepushd" --listen 127.0.0.1:$port --shards "$1" --publish-key $key \
+  "${server_cpu[@]}" "$ssepushd" --listen 127.0.0.1:$port --shards "$1" --publish-key $key "${server_pin[@]}" \
     --no-notify-channel-of-subscriptions --log-level warn > "$out/ssepushd.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return 0; sleep 0.05; done
