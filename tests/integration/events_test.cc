@@ -271,6 +271,27 @@ TEST(events_heartbeat, heartbeats_landing_on_any_shard_reach_the_owner) {
     EXPECT_EQ(beats, 40);
 }
 
+TEST(events_heartbeat, every_shard_refuses_another_address_and_forgets_a_gone_subscription) {
+    // A heartbeat is answered by whichever shard its connection landed on:
+    // the owner itself, or another shard reading the owner's index. Many
+    // connections (SO_REUSEPORT spreads them) exercise both.
+    events_server s;
+    s.start();
+    sse_client a(s.port(), "channels=h", "127.0.0.1");
+    ASSERT_TRUE(a.connect());
+    for (int i = 0; i < 20; ++i) {
+        auto r = http(s.port(), "POST", "/event-heartbeat?id=" + a.id(), {}, {}, "127.0.0.3");
+        ASSERT_EQ(r.status, 403) << i;
+        ASSERT_NE(r.head.find("403 Invalid User Address"), std::string::npos) << r.head;
+    }
+    ASSERT_EQ(http(s.port(), "POST", "/event-unregister?id=" + a.id()).status, 200);
+    for (int i = 0; i < 20; ++i) {
+        auto r = http(s.port(), "POST", "/event-heartbeat?id=" + a.id());
+        ASSERT_EQ(r.status, 404) << i;
+        ASSERT_TRUE(r.body.empty());
+    }
+}
+
 TEST(events_expiry, a_subscription_without_heartbeat_expires_on_the_timer_and_others_hear_it) {
     events_server s({}, events_server::default_options(), true);
     s.start();
