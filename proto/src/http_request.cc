@@ -26,8 +26,14 @@
 #include <cstring>
 #include <limits>
 
+#include "ascii.h"
+
 namespace ssepush::proto {
 namespace {
+
+using detail::iequals;
+using detail::is_ows;
+using detail::trim_ows;
 
 // Byte classes, from RFC 9110 §5.6.2 (tchar), §5.5 (field-vchar, obs-text) and
 // RFC 9112 §3.2 (request-target: visible ASCII; we also let obs-text through,
@@ -59,30 +65,6 @@ constexpr std::array<std::uint8_t, 256> k_classes = make_classes();
 
 bool is(char c, std::uint8_t cls) noexcept {
     return (k_classes[static_cast<unsigned char>(c)] & cls) != 0;
-}
-
-char lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
-
-bool is_ows(char c) noexcept {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trim_ows(std::string_view v) noexcept {
-    while (!v.empty() && is_ows(v.front()))
-        v.remove_prefix(1);
-    while (!v.empty() && is_ows(v.back()))
-        v.remove_suffix(1);
-    return v;
 }
 
 // Static texts for error responses. Every size limit found by the scan shares

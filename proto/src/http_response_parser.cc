@@ -15,32 +15,14 @@
 #include <cstring>
 #include <limits>
 
+#include "ascii.h"
+
 namespace ssepush::proto {
 namespace {
 
-char lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
-
-bool is_ows(char c) noexcept {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trim_ows(std::string_view v) noexcept {
-    while (!v.empty() && is_ows(v.front()))
-        v.remove_prefix(1);
-    while (!v.empty() && is_ows(v.back()))
-        v.remove_suffix(1);
-    return v;
-}
+using detail::iequals;
+using detail::is_ows;
+using detail::trim_ows;
 
 bool is_digit(char c) noexcept {
     return c >= '0' && c <= '9';

@@ -15,23 +15,14 @@
 #include <cstddef>
 #include <utility>
 
+#include "ascii.h"
 #include "ssepush/proto/json.h"
 #include "ssepush/proto/url.h"
 
 namespace ssepush::proto {
 namespace {
 
-char lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
+using detail::iequals;
 
 bool json_ws(char c) noexcept {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';

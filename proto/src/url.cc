@@ -9,6 +9,8 @@
 
 #include <cstddef>
 
+#include "ascii.h"
+
 namespace ssepush::proto {
 namespace {
 
@@ -17,10 +19,6 @@ int hex_value(char c) noexcept {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-}
-
-char lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
 }
 
 // Yields the decoded bytes of an encoded string one at a time.
@@ -59,7 +57,8 @@ bool decoded_equals(std::string_view raw, std::string_view key, bool ignore_case
     char c = 0;
     while (d.next(c)) {
         if (i == key.size()) return false;
-        if (ignore_case ? lower(c) != lower(key[i]) : c != key[i]) return false;
+        if (ignore_case ? detail::ascii_lower(c) != detail::ascii_lower(key[i]) : c != key[i])
+            return false;
         ++i;
     }
     return i == key.size();
