@@ -180,7 +180,7 @@ int main(int argc, char** argv) {
     std::vector<std::thread> publishers;
 
     std::vector<point> timeline;
-    histogram interval_lat, interval_conn, conn_all;
+    histogram interval_lat;
     point prev;
     proc_sample server_prev = server0;
     double self_prev = self_cpu_s();
@@ -226,8 +226,7 @@ int main(int argc, char** argv) {
 
         switch (ph) {
             case phase::connect:
-                if (open + sh.total(&worker_stats::slow) * 0 >= opt.connections ||
-                    in_phase > opt.connect_timeout_s) {
+                if (open >= opt.connections || in_phase > opt.connect_timeout_s) {
                     connect_phase_s = in_phase;
                     open_at_connected = open;
                     if (opt.server_pid)
@@ -305,8 +304,6 @@ int main(int argc, char** argv) {
             std::lock_guard lk(w->m);
             interval_lat.merge(w->latency_interval);
             w->latency_interval.reset();
-            conn_all.merge(w->connect_interval);
-            w->connect_interval.reset();
         }
         p.p50_us = double(interval_lat.quantile(0.5)) / 1e3;
         p.p99_us = double(interval_lat.quantile(0.99)) / 1e3;
@@ -381,13 +378,11 @@ int main(int argc, char** argv) {
     const std::uint64_t t_end = now_ns();
 
     // --- totals ---
-    histogram lat;
+    histogram lat, conn_all;
     for (auto& w : sh.workers) {
         lat.merge(w->latency_total);
-        conn_all.reset();
-    }
-    for (auto& w : sh.workers)
         conn_all.merge(w->connect_total);
+    }
     std::string worker_error;
     for (auto& w : sh.workers)
         if (worker_error.empty() && !w->error.empty()) worker_error = w->error;

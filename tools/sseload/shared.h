@@ -47,11 +47,10 @@ struct alignas(64) worker_stats {
     std::atomic<bool> settled{false};  // phase::final books closed
     std::string error;                 // set before the worker exits on a setup error
 
-    // Latency and connect-time samples of the current status interval; the
-    // worker merges into them every few milliseconds, the collector swaps them out.
+    // Latency samples of the current status interval: the worker merges into it
+    // every few milliseconds, the collector takes it out.
     std::mutex m;
     histogram latency_interval;
-    histogram connect_interval;
     // Whole-run histograms: the worker's own, read after it has joined.
     histogram latency_total;
     histogram connect_total;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <deque>
 #include <queue>
@@ -19,6 +20,7 @@
 #include "sequence_book.h"
 #include "ssepush/engine/uring.h"
 #include "ssepush/proto/http_response_parser.h"
+#include "ssepush/proto/request_fields.h"
 #include "ssepush/proto/sse_parser.h"
 
 namespace ssepush::sseload {
@@ -126,21 +128,6 @@ std::uint32_t ip_of(const std::string& s) {
     return ntohl(a.s_addr);
 }
 
-// The value of "key":"..." or "key":123 in a flat JSON object.
-std::string_view json_field(std::string_view json, std::string_view key) {
-    std::string pat = "\"" + std::string(key) + "\":";
-    std::size_t at = json.find(pat);
-    if (at == std::string_view::npos) return {};
-    std::size_t i = at + pat.size();
-    if (i < json.size() && json[i] == '"') {
-        std::size_t end = json.find('"', i + 1);
-        if (end == std::string_view::npos) return {};
-        return json.substr(i + 1, end - i - 1);
-    }
-    std::size_t end = json.find_first_of(",}", i);
-    return json.substr(i, end == std::string_view::npos ? json.size() - i : end - i);
-}
-
 class worker {
 public:
     worker(shared_state& sh, const worker_plan& plan, worker_stats& st)
@@ -204,6 +191,27 @@ private:
         return r == 1;
     }
 
+    // Connects the socket at file-table slot `file` to the server.
+    void connect_file(unsigned file, std::uint64_t ud) {
+        io_uring_sqe* q = ring_.sqe();
+        io_uring_prep_connect(q, int(file), reinterpret_cast<const sockaddr*>(&server_),
+                              sizeof server_);
+        q->flags |= IOSQE_FIXED_FILE;
+        io_uring_sqe_set_data64(q, ud);
+    }
+
+    // Shuts the socket at `file` down (which ends any recv still armed on it)
+    // and closes the slot, even if the shutdown fails.
+    void close_file(unsigned file, std::uint64_t shutdown_ud, std::uint64_t close_ud) {
+        io_uring_sqe* q = ring_.sqe();
+        io_uring_prep_shutdown(q, int(file), SHUT_RDWR);
+        q->flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK;
+        io_uring_sqe_set_data64(q, shutdown_ud);
+        q = ring_.sqe();
+        io_uring_prep_close_direct(q, file);
+        io_uring_sqe_set_data64(q, close_ud);
+    }
+
     void open_some(std::uint64_t now, double dt) {
         tokens_ =
             std::min(tokens_ + plan_.connect_rate * dt, std::max(1.0, plan_.connect_rate / 50));
@@ -242,11 +250,7 @@ private:
             retry_.emplace_back(now + k_retry_ns, i);
             return;
         }
-        io_uring_sqe* q = ring_.sqe();
-        io_uring_prep_connect(q, int(i), reinterpret_cast<const sockaddr*>(&server_),
-                              sizeof server_);
-        q->flags |= IOSQE_FIXED_FILE;
-        io_uring_sqe_set_data64(q, pack(kind::sub_connect, s.gen, i));
+        connect_file(i, pack(kind::sub_connect, s.gen, i));
     }
 
     std::string request_for(std::uint32_t i) {
@@ -414,25 +418,27 @@ private:
         if (decode_payload(m.data, p)) return on_payload(i, p);
         if (opt_.flavour == flavour::servicestack) {
             std::string_view d = m.data;
-            std::size_t at = d.find("cmd.onConnect");
-            if (at != std::string_view::npos && at < 80 && s.st != sub_state::live) {
-                std::string_view hb = json_field(d, "heartbeatUrl");
-                if (std::size_t p3 = hb.find("://"); p3 != std::string_view::npos) {
+            // A system message's selector starts the data (npos is not < 80).
+            if (d.find("cmd.onConnect") < 80 && s.st != sub_state::live) {
+                proto::request_fields f;
+                const std::size_t brace = d.find('{');
+                f.parse({}, "application/json",
+                        brace == std::string_view::npos ? std::string_view() : d.substr(brace));
+                const std::string hb = f.get("heartbeatUrl").value_or("");
+                if (std::size_t p3 = hb.find("://"); p3 != std::string::npos) {
                     std::size_t slash = hb.find('/', p3 + 3);
-                    if (slash != std::string_view::npos) s.hb_path = std::string(hb.substr(slash));
+                    if (slash != std::string::npos) s.hb_path = hb.substr(slash);
                 }
-                std::string_view ms = json_field(d, "heartbeatIntervalMs");
+                const std::string ms = f.get("heartbeatIntervalMs").value_or("0");
                 std::uint64_t v = 0;
-                for (char c : ms)
-                    if (c >= '0' && c <= '9') v = v * 10 + std::uint64_t(c - '0');
+                (void)std::from_chars(ms.data(), ms.data() + ms.size(), v);
                 s.hb_interval_ns = opt_.heartbeat_interval_s > 0
                                        ? std::uint64_t(opt_.heartbeat_interval_s * 1e9)
                                        : v * k_ms;
                 go_live(i);
                 return;
             }
-            if (d.find("cmd.onHeartbeat") != std::string_view::npos &&
-                d.find("cmd.onHeartbeat") < 80) {
+            if (d.find("cmd.onHeartbeat") < 80) {
                 ++on_heartbeat_;
                 return;
             }
@@ -448,7 +454,6 @@ private:
         ++open_;
         ++opened_total_;
         const std::uint64_t took = now - s.started_ns;
-        connect_local_.record(took);
         st_.connect_total.record(took);
         for (std::uint32_t j = 0; j < s.ntracks; ++j)
             s.tracks[j].book.set_baseline(
@@ -494,13 +499,7 @@ private:
         reason_[i] = why;
         s.gen = (s.gen + 1) & 0xffffffu;
         s.st = sub_state::closing;
-        io_uring_sqe* q = ring_.sqe();
-        io_uring_prep_shutdown(q, int(i), SHUT_RDWR);
-        q->flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK;
-        io_uring_sqe_set_data64(q, pack(kind::sub_shutdown, s.gen, i));
-        q = ring_.sqe();
-        io_uring_prep_close_direct(q, i);
-        io_uring_sqe_set_data64(q, pack(kind::sub_close, s.gen, i));
+        close_file(i, pack(kind::sub_shutdown, s.gen, i), pack(kind::sub_close, s.gen, i));
     }
 
     void on_close(std::uint32_t i) {
@@ -606,11 +605,7 @@ private:
             return;
         }
         h.st = hb_state::connecting;
-        io_uring_sqe* q = ring_.sqe();
-        io_uring_prep_connect(q, int(hb_slot(j)), reinterpret_cast<const sockaddr*>(&server_),
-                              sizeof server_);
-        q->flags |= IOSQE_FIXED_FILE;
-        io_uring_sqe_set_data64(q, pack(kind::hb_connect, h.gen, j));
+        connect_file(hb_slot(j), pack(kind::hb_connect, h.gen, j));
     }
 
     // Sends every queued heartbeat this connection has room for, in one write.
@@ -660,13 +655,7 @@ private:
         h.sending = h.recv_armed = false;
         h.gen = (h.gen + 1) & 0xffffffu;
         h.st = hb_state::closing;
-        io_uring_sqe* q = ring_.sqe();
-        io_uring_prep_shutdown(q, int(hb_slot(j)), SHUT_RDWR);
-        q->flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK;
-        io_uring_sqe_set_data64(q, pack(kind::hb_shutdown, h.gen, j));
-        q = ring_.sqe();
-        io_uring_prep_close_direct(q, hb_slot(j));
-        io_uring_sqe_set_data64(q, pack(kind::hb_close, h.gen, j));
+        close_file(hb_slot(j), pack(kind::hb_shutdown, h.gen, j), pack(kind::hb_close, h.gen, j));
     }
 
     void hb_on_recv(std::uint32_t j, int res) {
@@ -785,9 +774,7 @@ private:
     void merge_histograms() {
         std::lock_guard lk(st_.m);
         st_.latency_interval.merge(latency_local_);
-        st_.connect_interval.merge(connect_local_);
         latency_local_.reset();
-        connect_local_.reset();
     }
 
     void publish(std::uint64_t now) {
@@ -850,7 +837,6 @@ private:
     std::string first_error_;
     sequence_counts counts_;
     histogram latency_local_;
-    histogram connect_local_;
     // counters, published to st_ every turn
     std::uint64_t open_ = 0, opened_total_ = 0, failed_ = 0, dropped_ = 0, reconnects_ = 0,
                   slow_ = 0, other_events_ = 0, on_heartbeat_ = 0, hb_sent_ = 0, hb_ok_ = 0,
