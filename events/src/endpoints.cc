@@ -310,50 +310,36 @@ void state::handle_stream(engine::exchange& ex) {
 // --- /event-heartbeat ---------------------------------------------------------------
 
 void state::handle_heartbeat(engine::exchange& ex) {
-    std::string cors = cors_headers(ex);
+    answer a;
+    a.headers = cors_headers(ex);
     std::string id;  // read from the query string only (PROTOCOL 1.2)
     (void)proto::find_param(ex.request().query, "id", id);
-    const engine::peer_address peer = ex.peer();
-    const unsigned owner = proto::shard_of_subscription_id(id);
-    engine::shard& here = ex.owner();
-    if (owner < srv.shard_count() && owner != here.index()) {
-        // Answered here, from the owner's index (read under its lock), and the
-        // pulse is posted to the owner: a heartbeat does not wait for a round
-        // trip to a shard that may be a long fan-out turn away, and pipelined
-        // heartbeats on one connection do not wait for each other.
-        const std::string ip = opts.validate_user_address ? peer.ip() : std::string();
-        switch (peek(id, ip)) {
-            case presence::missing:
-                return ex.respond(not_found(id, std::move(cors), true).view());
-            case presence::other_address: {
-                answer a;
-                a.headers = std::move(cors);
-                a.status = 403;
-                a.reason = "Invalid User Address";
-                return ex.respond(a.view());
-            }
-            case presence::present:
-                break;
-        }
-        srv.run_on(owner, [this, id](engine::shard& sh) {
-            if (subscription* sub = find_local(sh, id)) pulse(sh, *sub);
-        });
-        answer a;
-        a.headers = std::move(cors);
-        return ex.respond(a.view());  // 200, empty body
+    // Answered by the shard that received it, from the owner's index (read
+    // under its lock); the pulse runs on the owner, posted there when that is
+    // another shard. So a heartbeat never waits for a round trip to a shard
+    // that may be a long fan-out turn away, and pipelined heartbeats on one
+    // connection do not wait for each other.
+    const std::string ip = opts.validate_user_address ? ex.peer().ip() : std::string();
+    switch (peek(id, ip)) {
+        case presence::missing:
+            return ex.respond(not_found(id, std::move(a.headers), true).view());
+        case presence::other_address:
+            a.status = 403;
+            a.reason = "Invalid User Address";
+            return ex.respond(a.view());
+        case presence::present:
+            break;
     }
-    answer_from_owner(ex, id, std::move(cors), true,
-                      [this, peer](engine::shard& sh, subscription& sub, const std::string& c) {
-                          answer a;
-                          a.headers = c;
-                          if (opts.validate_user_address && peer.ip() != sub.user_address()) {
-                              a.status = 403;
-                              a.reason = "Invalid User Address";
-                              return a;
-                          }
-                          pulse(sh, sub);
-                          return a;  // 200, empty body
-                      });
+    auto beat = [this, id](engine::shard& sh) {
+        if (subscription* sub = find_local(sh, id)) pulse(sh, *sub);
+    };
+    engine::shard& here = ex.owner();
+    const unsigned owner = proto::shard_of_subscription_id(id);
+    if (owner == here.index())
+        beat(here);
+    else
+        srv.run_on(owner, std::move(beat));
+    ex.respond(a.view());  // 200, empty body
 }
 
 // --- /event-unregister --------------------------------------------------------------

@@ -507,24 +507,18 @@ std::string state::meta_json(const subscription& sub) {
 // --- queries (any thread) ----------------------------------------------------------
 
 std::optional<subscription_info> state::local_find(std::string_view id) const {
-    const unsigned owner = proto::shard_of_subscription_id(id);
-    if (owner >= shards.size()) return std::nullopt;
-    const shard_state& ss = *shards[owner];
-    std::lock_guard lock(ss.mu);
-    auto it = ss.by_id.find(id);
-    if (it == ss.by_id.end()) return std::nullopt;
-    return (*it)->snapshot((*it)->extras_.get());
+    return with_indexed(id, [](const subscription* sub) -> std::optional<subscription_info> {
+        if (!sub) return std::nullopt;
+        return sub->snapshot(sub->extras_.get());
+    });
 }
 
 state::presence state::peek(std::string_view id, std::string_view address) const {
-    const unsigned owner = proto::shard_of_subscription_id(id);
-    if (owner >= shards.size()) return presence::missing;
-    const shard_state& ss = *shards[owner];
-    std::lock_guard lock(ss.mu);
-    auto it = ss.by_id.find(id);
-    if (it == ss.by_id.end()) return presence::missing;
-    if (!address.empty() && (*it)->user_address() != address) return presence::other_address;
-    return presence::present;
+    return with_indexed(id, [address](const subscription* sub) {
+        if (!sub) return presence::missing;
+        if (!address.empty() && sub->user_address() != address) return presence::other_address;
+        return presence::present;
+    });
 }
 
 std::vector<subscription_info> state::local_find_by_user_id(std::string_view user_id) const {

@@ -183,6 +183,16 @@ struct state final : local_bus {
     // lock, from any thread.
     enum class presence : std::uint8_t { missing, other_address, present };
     [[nodiscard]] presence peek(std::string_view id, std::string_view address) const;
+    // fn(the subscription, or nullptr) with its owner shard's index locked.
+    template <class Fn>
+    decltype(auto) with_indexed(std::string_view id, Fn&& fn) const {
+        const unsigned owner = proto::shard_of_subscription_id(id);
+        if (owner >= shards.size()) return fn(nullptr);
+        const shard_state& ss = *shards[owner];
+        std::lock_guard lock(ss.mu);
+        auto it = ss.by_id.find(id);
+        return fn(it == ss.by_id.end() ? nullptr : static_cast<const subscription*>(*it));
+    }
     void arm_idle(engine::shard& sh, subscription& sub);
     void remove_all(engine::shard& sh);  // reset / stop: no onLeave
     void remove_from_channel(shard_state& ss, unsigned me, subscription& sub, std::size_t i);
