@@ -148,6 +148,16 @@ void server::fallback(handler h) {
     routes_->set_fallback(std::move(h));
 }
 
+void server::on_shard_start(std::function<void(shard&)> fn) {
+    if (started_) throw std::logic_error("server::on_shard_start after start()");
+    start_hooks_.push_back(std::move(fn));
+}
+
+void server::on_shard_stop(std::function<void(shard&)> fn) {
+    if (started_) throw std::logic_error("server::on_shard_stop after start()");
+    stop_hooks_.push_back(std::move(fn));
+}
+
 void server::start() {
     if (started_) throw std::logic_error("server::start called twice");
     started_ = true;

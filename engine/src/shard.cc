@@ -65,6 +65,7 @@ shard::shard(server& owner, unsigned index, const server_options& opts, int list
 
 shard::~shard() {
     if (thread_.joinable()) thread_.join();
+    free_links();  // normally done by teardown()
     if (gap_marker_) gap_marker_->unref();
 }
 
@@ -93,6 +94,18 @@ void shard::thread_main() noexcept {
         started_.store(-1);
         started_.notify_all();
         return;
+    }
+    // Components that live on every shard (links to a backend) start here,
+    // before the first loop turn; start() returns once every shard ran them.
+    for (const auto& fn : server_->start_hooks_) {
+        try {
+            fn(*this);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "ssepush: on_shard_start hook on shard %u threw: %s\n", index_,
+                         e.what());
+        } catch (...) {
+            std::fprintf(stderr, "ssepush: on_shard_start hook on shard %u threw\n", index_);
+        }
     }
     started_.store(1);
     started_.notify_all();
@@ -130,6 +143,9 @@ void shard::teardown() noexcept {
     conns_.reset();
     bufs_.reset();
     ring_.reset();
+    // The ring's exit cancelled whatever links had in flight: free them now
+    // (their sockets are closed already, or here).
+    free_links();
 }
 
 void shard::arm_accept() noexcept {
@@ -161,7 +177,9 @@ void shard::loop() {
         }
         process_closes();
         flush_dirty();
+        flush_links();
         process_closes();
+        reap_links();
         flush_outbox();
         if (stopping_ && conns_->live() == 0 && !accept_armed_) break;
         wait_for_work();
@@ -308,6 +326,8 @@ void shard::dispatch(const io_uring_cqe& cqe) noexcept {
                          std::strerror(-cqe.res));
         return;
     }
+    if (o == detail::op::link_connect || o == detail::op::link_recv || o == detail::op::link_send)
+        return on_link_cqe(cqe);
     if (o == detail::op::close && detail::slot_of(ud) == UINT32_MAX) return;  // refused accept
     detail::conn* c = conns_->at(detail::slot_of(ud));
     SSEPUSH_ASSERT(c && c->state != detail::conn_state::free && c->gen == detail::gen_of(ud));
@@ -357,6 +377,19 @@ void shard::on_accept(const io_uring_cqe& cqe) noexcept {
 void shard::begin_stop() noexcept {
     stopping_ = true;
     stop_deadline_ms_ = now_ms_ + opts_.drain_timeout_ms;
+    // Owners close their links (and whatever else) cleanly first; then every
+    // link left is closed without a callback. The stop never waits for links.
+    for (const auto& fn : server_->stop_hooks_) {
+        try {
+            fn(*this);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "ssepush: on_shard_stop hook on shard %u threw: %s\n", index_,
+                         e.what());
+        } catch (...) {
+            std::fprintf(stderr, "ssepush: on_shard_stop hook on shard %u threw\n", index_);
+        }
+    }
+    close_links();
     timers_.cancel(accept_retry_timer_);
     if (accept_armed_) {
         io_uring_sqe* sqe = ring_->sqe();

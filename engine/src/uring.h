@@ -21,6 +21,9 @@ enum class op : std::uint8_t {
     wake,          // IORING_OP_MSG_RING from another shard
     eventfd_read,  // wake-up from a foreign thread
     cancel,
+    link_connect,  // outbound link (link.cc): CONNECT, or its POLLOUT fallback
+    link_recv,
+    link_send,
 };
 
 inline std::uint64_t pack(op o, std::uint32_t gen, std::uint32_t slot) noexcept {

@@ -14,6 +14,7 @@
 // `run_on()` and `post()` may be called from any thread, including shards.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -46,6 +47,17 @@ public:
     void route_prefix(method_set methods, std::string prefix, handler h);
     // Called when no route matches (default: 404).
     void fallback(handler h);
+
+    // Per-shard hooks, registered before start() (std::logic_error after).
+    // on_shard_start: every shard runs each fn, in registration order, on its
+    // own thread after its ring is set up and before its first loop turn (so a
+    // component can open its links there: shard::open_link); start() returns
+    // once every shard has run them. on_shard_stop: each shard runs them on its
+    // own thread when it begins stopping, before it closes its remaining links
+    // (so an owner can close its links and release what it holds). A hook that
+    // throws is reported on stderr; the others still run.
+    void on_shard_start(std::function<void(shard&)> fn);
+    void on_shard_stop(std::function<void(shard&)> fn);
 
     // Starts every shard; returns once all of them accept connections.
     void start();
@@ -98,6 +110,8 @@ private:
     std::unique_ptr<detail::shard_mesh> mesh_;
     std::vector<std::unique_ptr<shard>> shards_;
     std::vector<int> listen_fds_;
+    std::vector<std::function<void(shard&)>> start_hooks_;
+    std::vector<std::function<void(shard&)>> stop_hooks_;
     std::uint16_t port_ = 0;
     bool started_ = false;
     bool stopped_ = false;

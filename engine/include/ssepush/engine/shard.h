@@ -26,6 +26,7 @@
 
 #include "ssepush/engine/frame.h"
 #include "ssepush/engine/http.h"
+#include "ssepush/engine/link.h"
 #include "ssepush/engine/message.h"
 #include "ssepush/engine/mpsc_queue.h"
 #include "ssepush/engine/options.h"
@@ -107,6 +108,18 @@ public:
     // Posts a raw message (no allocation) to `target`.
     void post(unsigned target, const shard_message& m) noexcept;
 
+    // Opens an outbound TCP link (see link.h) owned by this shard and starts
+    // connecting at once; `h` is called on this thread and must outlive the
+    // link (until close(), or until the server stops). The pointer stays
+    // valid until close() is called on it (it is freed at the end of that loop
+    // turn, or once nothing is in flight) or until the shard ends. Throws
+    // std::invalid_argument naming the bad field: a host that is not a numeric
+    // IPv4/IPv6 address, port 0, connect_timeout_ms 0, backoff_max_ms below
+    // backoff_min_ms, recv_buffer_size 0 or over 1 GiB. On a shard that is
+    // stopping, the link is returned closed: it never connects or calls back
+    // (links closed while the shard stops stay valid until it ends).
+    link* open_link(link_options o, link_handler& h);
+
     [[nodiscard]] const shard_stats& stats() const noexcept { return stats_; }
 
     // Bytes queued on a stream (0 if gone); for tests and diagnostics.
@@ -120,6 +133,8 @@ private:
     friend class server;
     friend class exchange;
     friend class stream_ref;
+    friend class link;
+    friend struct link::impl;
 
     shard(server& owner, unsigned index, const server_options& opts, int listen_fd,
           const detail::router& routes, detail::shard_mesh& mesh);
@@ -143,6 +158,13 @@ private:
     void wake_from_any_thread() noexcept;
     void deliver_remote(shard_message& m) noexcept;
     [[nodiscard]] bool inbox_empty() const noexcept;
+
+    // --- outbound links (link.cc) ---
+    void on_link_cqe(const io_uring_cqe& cqe) noexcept;
+    void flush_links() noexcept;  // starts the sends links queued this turn
+    void reap_links() noexcept;   // frees closed links with nothing in flight
+    void close_links() noexcept;  // at stop: closes every link, no handler called
+    void free_links() noexcept;   // at teardown, once the ring is gone
 
     // --- connections (conn.cc) ---
     void conn_open(int file_slot) noexcept;
@@ -200,6 +222,10 @@ private:
     std::vector<detail::conn*> starved_;  // recv stopped for lack of buffers
     std::vector<std::unique_ptr<detail::send_ctx[]>> send_ctx_chunks_;
     std::vector<detail::send_ctx*> send_ctx_free_;
+    std::vector<link*> links_;  // by slot (null: free); owned, see reap_links()
+    std::uint32_t link_gen_seed_ = 0;
+    bool links_dirty_ = false;                        // a link has bytes to send
+    bool links_reap_ = false;                         // a closed link may be freed
     std::vector<std::deque<shard_message>> backlog_;  // per target, when its ring was full
     shard_mask wake_targets_ = 0;
 
