@@ -36,5 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         SSEPUSH_FUZZ_CHECK(n.who == m.who && n.selector == m.selector && n.channel == m.channel &&
                            n.json == m.json);
     }
+    // A subscribe/unsubscribe payload decodes to names without commas, or is refused.
+    if (auto list = proto::parse_channels_payload(v))
+        for (const auto& c : *list)
+            SSEPUSH_FUZZ_CHECK(!c.empty() && c.find(',') == std::string::npos);
     return 0;
 }

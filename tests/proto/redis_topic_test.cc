@@ -111,5 +111,23 @@ TEST(redis_topic, ticks_are_dotnet_ticks) {
     EXPECT_EQ(ticks_from_unix_ms(0), k_unix_epoch_ticks);
 }
 
+TEST(redis_topic, channels_payload_is_a_json_string_of_the_joined_list) {
+    using V = std::vector<std::string>;
+    EXPECT_EQ(parse_channels_payload(R"("home,lobby")"), V({"home", "lobby"}));
+    EXPECT_EQ(parse_channels_payload(R"( "a" )"), V({"a"}));
+    EXPECT_EQ(parse_channels_payload(R"("a,,b,")"), V({"a", "b"}));
+    EXPECT_EQ(parse_channels_payload(R"("")"), V{});
+    EXPECT_EQ(parse_channels_payload(R"("caf\u00e9,\ud83d\ude00,q\"t")"),
+              V({"caf\xc3\xa9", "\xf0\x9f\x98\x80", "q\"t"}));
+    EXPECT_EQ(parse_channels_payload("bare,text"), V({"bare", "text"}));
+    // What write_channels_command writes reads back.
+    std::string msg;
+    write_channels_command(topic_kind::subscribe, "X", "a\"b,c\\d", msg);
+    const topic_message m = parse_topic_message(msg);
+    EXPECT_EQ(parse_channels_payload(m.json), V({"a\"b", "c\\d"}));
+    for (const char* bad : {R"("unterminated)", R"("bad \x escape")", R"("\u12")", "\"ctl\x01\""})
+        EXPECT_FALSE(parse_channels_payload(bad).has_value()) << bad;
+}
+
 }  // namespace
 }  // namespace ssepush::proto

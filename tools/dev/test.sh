@@ -27,7 +27,8 @@ for s in "${stages[@]}"; do
     fuzz)
       cmake --preset fuzz >/dev/null
       cmake --build --preset fuzz -j"$jobs"
-      for t in http_request url sse request_fields json jwt sse_parser http_response redis_topic; do
+      for t in http_request url sse request_fields json jwt sse_parser http_response redis_topic \
+               subscription_record; do
         tools/dev/fuzz.sh "$t" "${FUZZ_SECONDS:-60}"
       done
       ;;

@@ -20,8 +20,10 @@
 // Threading: none. Allocation: none when parsing (views into the message);
 // the writers append to the caller's string.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ssepush::proto {
 
@@ -60,6 +62,12 @@ void write_notify(topic_kind kind, std::string_view who, std::string_view select
 // the comma-joined list, written as a JSON string.
 void write_channels_command(topic_kind kind, std::string_view id, std::string_view channels,
                             std::string& out);
+
+// The channels of a subscribe/unsubscribe payload: a JSON string holding
+// the comma-joined list (`"home,lobby"`), unescaped and split on ','; empty
+// names dropped. nullopt when the payload is not one JSON string. ServiceStack
+// also accepts the bare text (no quotes) there, and so does this.
+[[nodiscard]] std::optional<std::vector<std::string>> parse_channels_payload(std::string_view json);
 
 // Appends `unregister.id.<id>` or `pulse.id.<id>`.
 void write_id_command(topic_kind kind, std::string_view id, std::string& out);
