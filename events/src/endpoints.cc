@@ -129,14 +129,14 @@ template <class Work>
 void state::answer_from_owner(engine::exchange& ex, std::string_view id, std::string cors,
                               bool bare_404, Work work) {
     const unsigned owner = proto::shard_of_subscription_id(id);
-    if (owner >= srv.shard_count())
-        return ex.respond(not_found(id, std::move(cors), bare_404).view());
     engine::shard& here = ex.owner();
     if (owner == here.index()) {
         subscription* sub = find_local(here, id);
         answer a = sub ? work(here, *sub, cors) : not_found(id, cors, bare_404);
         return ex.respond(a.view());
     }
+    if (owner >= srv.shard_count())
+        return ex.respond(not_found(id, std::move(cors), bare_404).view());
     // The subscription is elsewhere: defer, work there, answer here.
     ex.defer();
     const engine::conn_id conn = ex.connection();
@@ -147,6 +147,49 @@ void state::answer_from_owner(engine::exchange& ex, std::string_view id, std::st
         auto a =
             std::make_shared<answer>(sub ? work(sh, *sub, cors) : not_found(id, cors, bare_404));
         srv.run_on(back, [a, conn](engine::shard& s) { s.respond(conn, a->view()); });
+    });
+}
+
+void state::answer_remote(engine::exchange& ex, remote_request r, std::string cors) {
+    ex.defer();
+    const engine::conn_id conn = ex.connection();
+    const remote_action action = r.action;
+    std::string id = r.id;
+    prov->remote(std::move(r), [conn, action, id = std::move(id),
+                                cors = std::move(cors)](remote_result res) {
+        const bool heartbeat = action == remote_action::heartbeat;
+        answer a;
+        switch (res.status) {
+            case 200:
+                if (action == remote_action::unregister)
+                    a = json_answer(200, res.meta_json.empty() ? "{}" : std::move(res.meta_json),
+                                    cors);
+                else if (action == remote_action::update)
+                    a = json_answer(200, "{}", cors);
+                else
+                    a.headers = cors;
+                break;
+            case 403:
+                if (heartbeat) {
+                    a.status = 403;
+                    a.reason = "Invalid User Address";
+                    a.headers = cors;
+                } else {
+                    a = forbidden(id, cors);
+                }
+                break;
+            case 404:
+                a = not_found(id, cors, heartbeat);
+                break;
+            default:
+                a = json_answer(503,
+                                error_json("ServiceUnavailable",
+                                           "the shared subscription store cannot be reached"),
+                                cors);
+                a.headers += "Retry-After: 2\r\n";
+                break;
+        }
+        if (engine::shard* sh = engine::shard::current()) sh->respond(conn, a.view());
     });
 }
 
@@ -322,6 +365,14 @@ void state::handle_heartbeat(engine::exchange& ex) {
     const std::string ip = opts.validate_user_address ? ex.peer().ip() : std::string();
     switch (peek(id, ip)) {
         case presence::missing:
+            if (prov->shared() && !id.empty()) {
+                // Held by another node, perhaps: it pulses it when told to.
+                remote_request r;
+                r.action = remote_action::heartbeat;
+                r.id = std::move(id);
+                r.address = ip;
+                return answer_remote(ex, std::move(r), std::move(a.headers));
+            }
             return ex.respond(not_found(id, std::move(a.headers), true).view());
         case presence::other_address:
             a.status = 403;
@@ -331,7 +382,10 @@ void state::handle_heartbeat(engine::exchange& ex) {
             break;
     }
     auto beat = [this, id](engine::shard& sh) {
-        if (subscription* sub = find_local(sh, id)) pulse(sh, *sub);
+        if (subscription* sub = find_local(sh, id)) {
+            pulse(sh, *sub);
+            prov->heartbeat(*sub);
+        }
     };
     engine::shard& here = ex.owner();
     const unsigned owner = proto::shard_of_subscription_id(id);
@@ -350,6 +404,13 @@ void state::handle_unregister(engine::exchange& ex) {
     if (!f.error().empty()) return ex.respond(bad_request(f.error(), cors).view());
     const std::string id = f.get("id").value_or("");
     const engine::peer_address peer = ex.peer();
+    if (prov->shared() && !id.empty() && peek(id, {}) == presence::missing) {
+        remote_request r;
+        r.action = remote_action::unregister;
+        r.id = id;
+        if (opts.validate_user_address) r.address = peer.ip();
+        return answer_remote(ex, std::move(r), std::move(cors));
+    }
     answer_from_owner(ex, id, std::move(cors), false,
                       [this, peer](engine::shard& sh, subscription& sub, const std::string& c) {
                           if (opts.validate_user_address && peer.ip() != sub.user_address())
@@ -372,6 +433,15 @@ void state::handle_update(engine::exchange& ex, std::string_view path_id) {
     if (auto why = check_channels(sub_channels); !why.empty())
         return ex.respond(bad_request(why, cors).view());
     const engine::peer_address peer = ex.peer();
+    if (prov->shared() && !id.empty() && peek(id, {}) == presence::missing) {
+        remote_request r;
+        r.action = remote_action::update;
+        r.id = std::move(id);
+        if (opts.validate_user_address) r.address = peer.ip();
+        r.subscribe = std::move(sub_channels);
+        r.unsubscribe = std::move(unsub_channels);
+        return answer_remote(ex, std::move(r), std::move(cors));
+    }
     answer_from_owner(
         ex, id, std::move(cors), false,
         [this, peer, subs = std::move(sub_channels), unsubs = std::move(unsub_channels)](
@@ -399,21 +469,35 @@ void state::handle_subscribers(engine::exchange& ex) {
     std::vector<std::string> channels = f.get_list("channels");
     for (auto& c : f.get_list("channel"))
         channels.push_back(std::move(c));
-    std::string out;
-    {
+    auto write = [](std::string& out, const string_map& meta) {
+        out.push_back(out.size() > 1 ? ',' : '[');
         proto::json_writer w(out);
-        w.begin_array();
-        for (const string_map& meta : prov->details(channels)) {
-            w.begin_object();
-            for (const auto& [k, v] : meta) {
-                w.key(k);
-                w.value(std::string_view(v));
-            }
-            w.end_object();
+        w.begin_object();
+        for (const auto& [k, v] : meta) {
+            w.key(k);
+            w.value(std::string_view(v));
         }
-        w.end_array();
+        w.end_object();
+    };
+    if (!prov->shared()) {
+        std::string out;
+        for (const string_map& meta : prov->details(channels))
+            write(out, meta);
+        out += out.empty() ? "[]" : "]";
+        return ex.respond(json_answer(200, std::move(out), std::move(cors)).view());
     }
-    ex.respond(json_answer(200, std::move(out), std::move(cors)).view());
+    // Every node's subscribers, read from the shared store.
+    ex.defer();
+    const engine::conn_id conn = ex.connection();
+    prov->find_in_channels_async(
+        channels, [conn, cors = std::move(cors), write](std::vector<subscription_info> infos) {
+            std::string out;
+            for (const subscription_info& i : infos)
+                write(out, i.meta);
+            out += out.empty() ? "[]" : "]";
+            if (engine::shard* sh = engine::shard::current())
+                sh->respond(conn, json_answer(200, std::move(out), cors).view());
+        });
 }
 
 // --- routes -------------------------------------------------------------------------

@@ -21,7 +21,7 @@ public:
     void publish(const notification& n) override { bus_->deliver(n); }
 
     void registered(const subscription&) override {}
-    void updated(const subscription&) override {}
+    void updated(const subscription&, const std::vector<std::string>&) override {}
     void unregistered(const subscription&) override {}
     void reset() override {}
 

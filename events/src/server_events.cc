@@ -348,7 +348,10 @@ void state::update_channels(engine::shard& sh, subscription& sub,
             sub.extras_->meta.set("channels", join(sub.channels_));
     };
     auto publish_round = [&](const std::vector<std::string>& old) {
-        prov->updated(sub);
+        std::vector<std::string> removed;
+        for (const auto& c : old)
+            if (!sub.has_channel(c)) removed.push_back(c);
+        prov->updated(sub, removed);
         if (opts.on_update) {
             opts.on_update(sub);
             publish_edits(sh, sub);
@@ -481,8 +484,19 @@ void state::remove_all(engine::shard& sh) {
 
 void state::notice(const subscription& sub, std::string_view selector,
                    const std::vector<std::string>& channels) {
-    const std::string meta = meta_json(sub);
+    std::string meta = meta_json(sub);
+    // With a shared provider the body names the channel too, as ServiceStack's
+    // RedisServerEvents writes it (PROTOCOL.md 7.3).
+    const bool named = prov->shared();
+    const std::size_t open = meta.size() - 1;  // before the closing '}'
     for (const auto& c : channels) {
+        if (named) {
+            meta.resize(open);
+            if (meta.size() > 1) meta.push_back(',');
+            meta += "\"channel\":";
+            proto::json_string(c, meta);
+            meta.push_back('}');
+        }
         notification n;
         n.to = target::channel;
         n.key = c;
@@ -490,6 +504,41 @@ void state::notice(const subscription& sub, std::string_view selector,
         n.body = meta;
         prov->publish(n);
     }
+}
+
+// --- commands from other nodes (any thread) ---------------------------------------
+
+void state::held_pulse(std::string_view id) {
+    on_subscription(*this, id, [this](engine::shard& sh, subscription& sub) { pulse(sh, sub); });
+}
+
+void state::held_unregister(std::string_view id) {
+    on_subscription(*this, id,
+                    [this](engine::shard& sh, subscription& sub) { remove_sub(sh, sub, true); });
+}
+
+void state::held_update(std::string_view id, std::vector<std::string> unsubscribe,
+                        std::vector<std::string> subscribe) {
+    if (!check_channels(subscribe).empty()) return;  // the requesting node checked already
+    on_subscription(*this, id,
+                    [this, unsubscribe = std::move(unsubscribe), subscribe = std::move(subscribe)](
+                        engine::shard& sh, subscription& sub) {
+                        std::vector<std::string> add;
+                        std::size_t total = sub.channels().size();
+                        for (const auto& c : subscribe)
+                            if (!sub.has_channel(c) && total < opts.max_channels_per_subscription) {
+                                add.push_back(c);
+                                ++total;
+                            }
+                        update_channels(sh, sub, unsubscribe, add);
+                    });
+}
+
+void state::for_each_held(unsigned shard,
+                          const std::function<void(const subscription&)>& fn) const {
+    if (shard >= shards.size()) return;
+    for (const subscription* sub : shards[shard]->all.subs)
+        fn(*sub);
 }
 
 std::string state::meta_json(const subscription& sub) {
@@ -770,6 +819,21 @@ std::vector<subscription_info> server_events::get_subscription_infos_by_user_id(
 std::vector<subscription_info> server_events::get_subscriptions(
     const std::vector<std::string>& channels) const {
     return s_->prov->find_in_channels(channels);
+}
+
+void server_events::get_subscription_info(std::string_view id,
+                                          reply_fn<std::optional<subscription_info>> done) const {
+    s_->prov->find_async(id, std::move(done));
+}
+
+void server_events::get_subscription_infos_by_user_id(
+    std::string_view user_id, reply_fn<std::vector<subscription_info>> done) const {
+    s_->prov->find_by_user_id_async(user_id, std::move(done));
+}
+
+void server_events::get_subscriptions(const std::vector<std::string>& channels,
+                                      reply_fn<std::vector<subscription_info>> done) const {
+    s_->prov->find_in_channels_async(channels, std::move(done));
 }
 
 server_events::counters server_events::stats() const noexcept {

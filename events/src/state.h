@@ -142,6 +142,15 @@ struct state final : local_bus {
         const std::vector<std::string>& channels) const override;
     [[nodiscard]] std::vector<subscription_info> local_find_in_channels(
         const std::vector<std::string>& channels) const override;
+    void held_pulse(std::string_view id) override;
+    void held_unregister(std::string_view id) override;
+    void held_update(std::string_view id, std::vector<std::string> unsubscribe,
+                     std::vector<std::string> subscribe) override;
+    void for_each_held(unsigned shard,
+                       const std::function<void(const subscription&)>& fn) const override;
+    [[nodiscard]] std::chrono::milliseconds idle_timeout() const noexcept override {
+        return opts.idle_timeout;
+    }
 
     // --- endpoints (endpoints.cc) ---
     void install_routes();
@@ -160,6 +169,10 @@ struct state final : local_bus {
     template <class Work>
     void answer_from_owner(engine::exchange& ex, std::string_view id, std::string cors,
                            bool bare_404, Work work);
+
+    // Hands a request for a subscription not held here to the provider
+    // (shared state: another node may hold it) and answers `ex` with its result.
+    void answer_remote(engine::exchange& ex, remote_request r, std::string cors);
 
     // --- on the owning shard ---
     void register_sub(engine::shard& sh, subscription& sub, engine::stream_ref stream);

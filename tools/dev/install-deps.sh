@@ -6,6 +6,8 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config git
   liburing-dev libsimdjson-dev libmimalloc-dev libtomlplusplus-dev libssl-dev
+  libhiredis-dev                 # the Redis provider (RESP parsing and formatting)
+  redis-server                   # tests/integration/redis_*: a real Redis on loopback
   libgtest-dev libbenchmark-dev
   clang libclang-rt-14-dev       # libFuzzer + sanitizer runtimes for the fuzz preset
   clang-format

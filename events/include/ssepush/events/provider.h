@@ -8,12 +8,18 @@
 //  - memory (default, make_memory_provider): a notification is delivered to
 //    the local bus at once; queries are answered by the local bus from the
 //    shards' own indexes (no second copy of any subscription).
-//  - redis (its own issue): a notification is published to Redis and
-//    delivered to the local bus when it comes back, on every node; state lives
-//    in Redis keys that ServiceStack's RedisServerEvents shares.
+//  - redis (make_redis_provider, redis_provider.h): a notification is
+//    published to Redis and delivered to the local bus when it comes back, on
+//    every node; state lives in Redis keys that ServiceStack's
+//    RedisServerEvents shares, so a query or a heartbeat may be about a
+//    subscription another node holds. Those are answered asynchronously.
 //
-// All methods may be called from any thread, including shards.
+// All methods may be called from any thread, including shards, except the
+// `_async` ones and `remote`, which are called on a shard thread and answer
+// on that same shard.
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,9 +62,46 @@ public:
     [[nodiscard]] virtual std::vector<subscription_info> local_find_in_channels(
         const std::vector<std::string>& channels) const = 0;
 
+    // Commands from another node about a subscription this process may hold
+    // (any thread; nothing happens when it is not held here): a heartbeat it
+    // received, an unregister, a channel update.
+    virtual void held_pulse(std::string_view id) = 0;
+    virtual void held_unregister(std::string_view id) = 0;
+    virtual void held_update(std::string_view id, std::vector<std::string> unsubscribe,
+                             std::vector<std::string> subscribe) = 0;
+    // fn(sub) for each subscription held on shard `shard`; call on that
+    // shard's thread (a provider re-registering after its backend came back).
+    virtual void for_each_held(unsigned shard,
+                               const std::function<void(const subscription&)>& fn) const = 0;
+    // A subscription without a heartbeat for this long is gone (options::idle_timeout).
+    [[nodiscard]] virtual std::chrono::milliseconds idle_timeout() const noexcept = 0;
+
 protected:
     ~local_bus() = default;
 };
+
+// A request about a subscription this process does not hold (a heartbeat,
+// an unregister or an update that reached this node while the stream is on
+// another), for a provider whose state is shared between nodes.
+enum class remote_action : std::uint8_t { heartbeat, unregister, update };
+
+struct remote_request {
+    remote_action action = remote_action::heartbeat;
+    std::string id;
+    std::string address;  // when not empty: the subscription must have been opened from it
+    std::vector<std::string> unsubscribe, subscribe;  // update
+};
+
+struct remote_result {
+    // 200 done (the holder acts on it), 404 no such subscription, 403 another
+    // address, 503 the shared state cannot be reached.
+    std::uint16_t status = 404;
+    std::string meta_json;  // unregister: the subscription's Meta, as stored
+};
+
+// Answers of the asynchronous calls: run exactly once, on the calling shard.
+template <class T>
+using reply_fn = std::function<void(T)>;
 
 class provider {
 public:
@@ -75,7 +118,10 @@ public:
     // state elsewhere (Redis) stores what it needs; the memory provider needs
     // nothing, the local bus already has it.
     virtual void registered(const subscription& sub) = 0;
-    virtual void updated(const subscription& sub) = 0;  // its channels changed
+    // Its channels changed; `removed` are the ones it left.
+    virtual void updated(const subscription& sub, const std::vector<std::string>& removed) = 0;
+    // A heartbeat for it was served here (a shared store refreshes its score).
+    virtual void heartbeat(const subscription&) {}
     virtual void unregistered(const subscription& sub) = 0;
     virtual void reset() = 0;
 
@@ -90,6 +136,33 @@ public:
     // The same subscriptions, whole (for backends: ServerArgs included).
     [[nodiscard]] virtual std::vector<subscription_info> find_in_channels(
         const std::vector<std::string>& channels) const = 0;
+
+    // Whether subscriptions held by other processes are visible here (Redis).
+    // Then the synchronous queries above, called on a shard thread, see only
+    // this process's subscriptions (a shard never blocks); the `_async` forms
+    // and queries from other threads see every node's. Notices (onJoin,
+    // onLeave, onUpdate) then carry a "channel" entry, as ServiceStack's do.
+    [[nodiscard]] virtual bool shared() const noexcept { return false; }
+
+    // Asynchronous queries, on a shard thread; `done` runs on that shard
+    // (possibly before the call returns). Defaults: the synchronous forms.
+    virtual void find_async(std::string_view id, reply_fn<std::optional<subscription_info>> done) {
+        done(find(id));
+    }
+    virtual void find_by_user_id_async(std::string_view user_id,
+                                       reply_fn<std::vector<subscription_info>> done) {
+        done(find_by_user_id(user_id));
+    }
+    virtual void find_in_channels_async(const std::vector<std::string>& channels,
+                                        reply_fn<std::vector<subscription_info>> done) {
+        done(find_in_channels(channels));
+    }
+    // A request for a subscription this process does not hold, on a shard
+    // thread; `done` runs on that shard. Default: there is no other node (404).
+    virtual void remote(remote_request r, reply_fn<remote_result> done) {
+        (void)r;
+        done(remote_result{});
+    }
 
     // Sequences: the anonymous user counter and GetNextSequence.
     virtual std::int64_t next_anonymous_id() = 0;

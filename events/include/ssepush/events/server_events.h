@@ -104,6 +104,9 @@ public:
     }
 
     // --- queries ---
+    // Synchronous forms: any thread. With a shared provider (Redis), called on
+    // a shard thread (a handler) they see only this node's subscriptions, as a
+    // shard never blocks on the network: use the asynchronous forms there.
     [[nodiscard]] std::optional<subscription_info> get_subscription_info(std::string_view id) const;
     [[nodiscard]] std::vector<subscription_info> get_subscription_infos_by_user_id(
         std::string_view user_id) const;
@@ -113,6 +116,15 @@ public:
     // The same subscribers, whole (ServerArgs included): for backends.
     [[nodiscard]] std::vector<subscription_info> get_subscriptions(
         const std::vector<std::string>& channels) const;
+    // Asynchronous forms, for a shard thread (a handler that defer()s its
+    // answer): `done` runs on the same shard, maybe before the call returns.
+    // They see every node's subscriptions.
+    void get_subscription_info(std::string_view id,
+                               reply_fn<std::optional<subscription_info>> done) const;
+    void get_subscription_infos_by_user_id(std::string_view user_id,
+                                           reply_fn<std::vector<subscription_info>> done) const;
+    void get_subscriptions(const std::vector<std::string>& channels,
+                           reply_fn<std::vector<subscription_info>> done) const;
 
     // Counters for monitoring (any thread; relaxed reads).
     struct counters {
