@@ -33,6 +33,7 @@
 
 #include <toml++/toml.h>
 
+#include "ssepush/events/redis_provider.h"
 #include "ssepush/proto/servicestack.h"
 
 #ifndef SSEPUSH_VERSION
@@ -266,6 +267,15 @@ void check_header_secret(const value& v) {
             throw bad_value{"must not contain spaces or control characters"};
 }
 
+void check_redis(const value& v) {
+    if (v.text.empty()) return;
+    try {
+        (void)events::parse_redis_url(v.text);
+    } catch (const std::invalid_argument& e) {
+        throw bad_value{e.what()};
+    }
+}
+
 void check_base64(const value& v) {
     if (v.text.empty()) return;
     auto d = decode_base64(v.text);
@@ -334,6 +344,15 @@ const std::vector<option_row>& rows() {
          .get = [](const daemon_config& c) { return text_of(c.publish_key); },
          .set = [](daemon_config& c, const value& v) { c.publish_key = v.text; },
          .check = check_header_secret},
+        {.key = "redis",
+         .metavar = "URL",
+         .help = "scale out through Redis, shared with other nodes and ServiceStack's "
+                 "RedisServerEvents: redis://[:password@]host[:port][/db]; empty: one node, "
+                 "in memory",
+         .secret = true,
+         .get = [](const daemon_config& c) { return text_of(c.redis); },
+         .set = [](daemon_config& c, const value& v) { c.redis = v.text; },
+         .check = check_redis},
         {.key = "log_level",
          .type = kind::enumeration,
          .help = "the least severe level logged",

@@ -55,6 +55,7 @@ struct daemon_config {
     unsigned shards = 0;                    // 0: one per CPU
     bool demo = false;                      // serve the chat demo on /
     std::string publish_key;                // empty: the publish API is off
+    std::string redis;  // redis://[:password@]host:port[/db]; empty: the memory provider
     log_level level = log_level::info;
     std::string log_file;  // empty: stderr; SIGHUP reopens it
     bool pin_threads = true;

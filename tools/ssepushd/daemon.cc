@@ -16,6 +16,7 @@
 #include "ops.h"
 #include "publish_api.h"
 #include "ssepush/engine/server.h"
+#include "ssepush/events/redis_provider.h"
 #include "ssepush/events/server_events.h"
 
 namespace ssepushd {
@@ -54,21 +55,31 @@ int run_daemon(const daemon_config& cfg) {
         SSEPUSHD_LOG(debug, "unsubscribe id=%.*s user=%.*s", int(s.id().size()), s.id().data(),
                      int(s.user_id().size()), s.user_id().data());
     };
-    events::server_events ev(srv, std::move(eo));
+    // The provider: memory (one node), or Redis (nodes act as one).
+    std::unique_ptr<events::provider> provider = events::make_memory_provider();
+    const events::redis_provider* redis = nullptr;
+    if (!cfg.redis.empty()) {
+        auto r = events::make_redis_provider(srv, events::parse_redis_url(cfg.redis));
+        redis = r.get();
+        provider = std::move(r);
+    }
+    events::server_events ev(srv, std::move(eo), std::move(provider));
     if (cfg.demo) {
         install_chat(srv, ev, cfg.chat_history);
         install_demo(srv);
     }
     if (!cfg.publish_key.empty()) install_publish_api(srv, ev, cfg.publish_key);
-    install_ops(srv, ev);
+    install_ops(srv, ev, redis);
     srv.start();
 
     const std::string host = cfg.engine.address.find(':') != std::string::npos
                                  ? "[" + cfg.engine.address + "]"
                                  : cfg.engine.address;
-    SSEPUSHD_LOG(info, "listening on http://%s:%u/ shards=%u demo=%s publish_api=%s jwt=%s",
+    SSEPUSHD_LOG(info,
+                 "listening on http://%s:%u/ shards=%u demo=%s publish_api=%s jwt=%s provider=%s",
                  host.c_str(), unsigned(srv.port()), srv.shard_count(), cfg.demo ? "on" : "off",
-                 cfg.publish_key.empty() ? "off" : "on", cfg.jwt.enabled() ? "on" : "off");
+                 cfg.publish_key.empty() ? "off" : "on", cfg.jwt.enabled() ? "on" : "off",
+                 redis ? events::redis_url(events::parse_redis_url(cfg.redis)).c_str() : "memory");
     // The URL on stdout too, for scripts and for whoever ran the README command.
     std::printf("ssepushd: listening on http://%s:%u/%s\n", host.c_str(), unsigned(srv.port()),
                 cfg.demo ? " (demo chat on /)" : "");

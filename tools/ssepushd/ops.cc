@@ -28,6 +28,7 @@ struct scrape {
     precise::time_point started = precise::now();
     std::vector<double> lag;  // seconds, per shard
     std::atomic<unsigned> left;
+    const ev_ns::redis_provider* redis = nullptr;
 };
 
 void metric(std::string& out, const char* name, const char* type, const char* help) {
@@ -129,24 +130,70 @@ std::string render(scrape& s) {
         metric(out, m.name, m.type, m.help);
         sample(out, m.name, double(c.*m.field));
     }
+    if (s.redis) {
+        const ev_ns::redis_status r = s.redis->status();
+        struct redis_metric {
+            const char* name;
+            const char* type;
+            const char* help;
+            double v;
+        };
+        const redis_metric k_redis[] = {
+            {"ssepush_redis_subscribed", "gauge",
+             "1 while the pub/sub link to Redis is up and subscribed to the topic.",
+             r.subscribed ? 1.0 : 0.0},
+            {"ssepush_redis_command_links_up", "gauge", "Command links to Redis that are up.",
+             double(r.command_links_up)},
+            {"ssepush_redis_command_links", "gauge", "Command links to Redis (one per shard).",
+             double(r.command_links)},
+            {"ssepush_redis_connects_total", "counter", "Links to Redis that came up.",
+             double(r.connects)},
+            {"ssepush_redis_failures_total", "counter",
+             "Failed connects to Redis and lost links (each retried with backoff).",
+             double(r.failures)},
+            {"ssepush_redis_published_total", "counter", "Notifications published to Redis.",
+             double(r.published)},
+            {"ssepush_redis_received_total", "counter", "Topic messages received from Redis.",
+             double(r.received)},
+            {"ssepush_redis_local_only_total", "counter",
+             "Notifications delivered on this node only, while Redis was away.",
+             double(r.local_only)},
+            {"ssepush_redis_skipped_writes_total", "counter",
+             "Subscription writes not sent while Redis was away (redone when it returns).",
+             double(r.skipped_writes)},
+            {"ssepush_redis_swept_total", "counter",
+             "Stale subscriptions of gone nodes removed from Redis.", double(r.swept)},
+        };
+        for (const auto& m : k_redis) {
+            metric(out, m.name, m.type, m.help);
+            sample(out, m.name, m.v);
+        }
+    }
     return out;
 }
 
 }  // namespace
 
-void install_ops(eng::server& srv, ev_ns::server_events& ev) {
+void install_ops(eng::server& srv, ev_ns::server_events& ev, const ev_ns::redis_provider* redis) {
     const auto get = eng::method_set::of({ssepush::proto::method::get});
-    srv.route(get, "/health", [&srv](eng::exchange& ex) {
+    srv.route(get, "/health", [&srv, redis](eng::exchange& ex) {
         auto st = srv.stats();
-        ex.respond(200, "application/json",
-                   "{\"status\":\"ok\",\"shards\":" + std::to_string(srv.shard_count()) +
-                       ",\"connections\":" + std::to_string(st.open_connections) + "}\n");
+        std::string body = "{\"status\":\"ok\",\"shards\":" + std::to_string(srv.shard_count()) +
+                           ",\"connections\":" + std::to_string(st.open_connections);
+        if (redis) {
+            // Still "ok" without Redis: this node serves its own subscribers.
+            const ev_ns::redis_status r = redis->status();
+            const bool up = r.subscribed && r.command_links_up == r.command_links;
+            body += std::string(",\"redis\":\"") + (up ? "up" : "down") + "\"";
+        }
+        ex.respond(200, "application/json", body + "}\n");
     });
-    srv.route(get, "/metrics", [&srv, &ev](eng::exchange& ex) {
+    srv.route(get, "/metrics", [&srv, &ev, redis](eng::exchange& ex) {
         // Scatter a probe to every shard, answer when the last one has run.
         ex.defer();
         const unsigned n = srv.shard_count();
         auto s = std::make_shared<scrape>(srv, ev, ex.connection(), ex.owner().index());
+        s->redis = redis;
         for (unsigned i = 0; i < n; ++i) {
             srv.run_on(i, [s, i](eng::shard&) {
                 s->lag[i] = std::chrono::duration<double>(precise::now() - s->started).count();

@@ -255,26 +255,44 @@ void subscribers(publish_api& api, eng::exchange& ex) {
     ssepush::proto::request_fields f;
     f.parse(ex.request().query, {}, {});
     std::vector<std::string> channels = f.get_list("channels");
-    std::string out;
-    json_writer w(out);
-    w.begin_array();
-    for (const auto& i : api.ev.get_subscriptions(channels))
-        write_info(w, i);
-    w.end_array();
-    out.push_back('\n');
-    ex.respond(200, "application/json", out);
+    // Answered when the provider has them (at once from memory; with Redis,
+    // every node's, after a round trip).
+    ex.defer();
+    const eng::conn_id conn = ex.connection();
+    api.ev.get_subscriptions(channels, [conn](std::vector<ev_ns::subscription_info> infos) {
+        std::string out;
+        json_writer w(out);
+        w.begin_array();
+        for (const auto& i : infos)
+            write_info(w, i);
+        w.end_array();
+        out.push_back('\n');
+        if (eng::shard* sh = eng::shard::current()) sh->respond(conn, 200, "application/json", out);
+    });
 }
 
 void subscription(publish_api& api, eng::exchange& ex, std::string_view id_enc) {
     std::string id;
     ssepush::proto::url_decode(id_enc, id, false);
-    auto info = api.ev.get_subscription_info(id);
-    if (!info) return json_error(ex, 404, "no subscription '" + id + "'");
-    std::string out;
-    json_writer w(out);
-    write_info(w, *info);
-    out.push_back('\n');
-    ex.respond(200, "application/json", out);
+    ex.defer();
+    const eng::conn_id conn = ex.connection();
+    api.ev.get_subscription_info(id, [conn, id](std::optional<ev_ns::subscription_info> info) {
+        eng::shard* sh = eng::shard::current();
+        if (!sh) return;
+        std::string out;
+        json_writer w(out);
+        if (!info) {
+            w.begin_object();
+            w.member("error", "no subscription '" + id + "'");
+            w.end_object();
+            out.push_back('\n');
+            sh->respond(conn, 404, "application/json", out);
+            return;
+        }
+        write_info(w, *info);
+        out.push_back('\n');
+        sh->respond(conn, 200, "application/json", out);
+    });
 }
 
 }  // namespace
