@@ -139,6 +139,7 @@ int main(int argc, char** argv) {
         plans[w].count = opt.connections / W + (w < opt.connections % W ? 1 : 0);
         plans[w].source_ip = opt.source_ips[w % opt.source_ips.size()];
         plans[w].connect_rate = opt.connect_rate / W;
+        plans[w].target = opt.targets[w % opt.targets.size()];
         first += plans[w].count;
         sh.workers.push_back(std::make_unique<worker_stats>());
     }

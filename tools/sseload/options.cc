@@ -115,10 +115,16 @@ const std::vector<option_def>& table() {
                      "'");
          }},
         {"url", "URL", "http://127.0.0.1:8080",
-         "the SSE server (loopback only); a path in it prefixes every request path",
+         "the SSE server (loopback only); a path in it prefixes every request path. Repeat it "
+         "for the nodes of a cluster: worker w opens its streams on the (w mod n)th URL",
          [](options& o, std::string_view v) {
-             o.target = parse_url(v);
-             o.url = std::string(v);
+             o.targets.push_back(parse_url(v));
+             if (o.targets.size() == 1) {
+                 o.target = o.targets.front();
+                 o.url = std::string(v);
+             } else {
+                 o.url += "," + std::string(v);
+             }
          }},
         {"flavour", "NAME", "servicestack",
          "servicestack: GET /event-stream?channels=..., read cmd.onConnect, send heartbeats "
@@ -446,8 +452,9 @@ options parse_options(int argc, char** argv) {
         std::exit(2);
     };
     if (o.target.host.empty()) o.target = endpoint{};
+    if (o.targets.empty()) o.targets.push_back(o.target);
     if (o.publish_url.empty()) {
-        o.publish_url = o.url;
+        o.publish_url = o.url.substr(0, o.url.find(','));
         o.publish_target = o.target;
     }
     if (!o.publish_set)

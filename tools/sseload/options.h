@@ -22,6 +22,9 @@ struct options {
     sseload::flavour flavour = flavour::servicestack;
     std::string url = "http://127.0.0.1:8080";
     endpoint target;
+    // Every --url given (target is the first): worker w opens its streams on
+    // targets[w % size], e.g. several nodes of one cluster.
+    std::vector<endpoint> targets;
     std::string path;  // request path template; {channels} {channel} {i} are filled in
     std::vector<std::string> headers;
     std::uint32_t connections = 1000;

@@ -137,12 +137,12 @@ public:
           st_(st),
           ring_(engine::uring_config{4096, 65536, plan.count + sh.opt.heartbeat_conns + 8}),
           bufs_(ring_, 0, 8192, 2048),
-          server_(addr_of(ip_of(sh.opt.target.host), sh.opt.target.port)),
+          server_(addr_of(ip_of(plan.target.host), plan.target.port)),
           source_(addr_of(plan.source_ip, 0)),
           subs_(plan.count),
           hbs_(opt_.flavour == flavour::servicestack && opt_.heartbeats ? opt_.heartbeat_conns
                                                                         : 0) {
-        host_header_ = opt_.target.host + ":" + std::to_string(opt_.target.port);
+        host_header_ = plan.target.host + ":" + std::to_string(plan.target.port);
         for (std::uint32_t i = 0; i < plan.count; ++i)
             pending_.push_back(i);
     }
@@ -260,7 +260,7 @@ private:
             if (j) channels += ',';
             channels += sh_.channel_names[s.tracks[j].channel];
         }
-        std::string path = opt_.target.base_path + opt_.path;
+        std::string path = plan_.target.base_path + opt_.path;
         auto fill = [&](std::string_view key, const std::string& v) {
             for (std::size_t at; (at = path.find(key)) != std::string::npos;)
                 path.replace(at, key.size(), v);

@@ -19,6 +19,7 @@ struct worker_plan {
     std::uint32_t count = 0;      // connections this worker holds
     std::uint32_t source_ip = 0;  // host byte order
     double connect_rate = 0;      // this worker's share, per second
+    endpoint target;              // the server its streams go to
 };
 
 // Runs until shared.now == phase::stop. Errors that stop the worker are left
