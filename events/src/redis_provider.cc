@@ -236,6 +236,10 @@ public:
     void close() noexcept;
 
     [[nodiscard]] bool ready() const noexcept { return ready_; }
+    [[nodiscard]] std::uint64_t epoch() const noexcept { return epoch_; }
+    [[nodiscard]] std::size_t queued_bytes() const noexcept {
+        return link_ ? link_->queued_bytes() : 0;
+    }
     [[nodiscard]] shard& home() const noexcept { return shard_; }
 
     // Sends formatted commands; `replies` callbacks, one per command, in
@@ -276,11 +280,20 @@ struct seq_block {
     bool fetching = false;
 };
 
+// Storing a shard's subscriptions again after its link came (back) up.
+struct restore_job {
+    std::vector<std::string> ids;
+    std::size_t next = 0;
+    std::uint64_t epoch = 0;  // of the connection it is for
+};
+
 struct shard_part {
     std::unique_ptr<redis_conn> cmd;
     std::unique_ptr<redis_conn> sub;  // shard 0 only
     std::unordered_map<std::string, seq_block> seqs;
     engine::timer_node sweep_timer;  // shard 0 only
+    std::unique_ptr<restore_job> restore;
+    engine::timer_node restore_timer;
     provider_impl* owner = nullptr;
 };
 
@@ -323,6 +336,9 @@ public:
     // Removes from Redis the subscriptions of nodes that are gone (shard 0).
     void sweep(shard& sh);
     static void on_sweep_timer(engine::timer_node& t) noexcept;
+    // Stores the next batch of a shard's subscriptions after a (re)connect.
+    void restore_step(shard& sh);
+    static void on_restore_timer(engine::timer_node& t) noexcept;
     void count_connect() noexcept { connects_.fetch_add(1, std::memory_order_relaxed); }
     void count_failure() noexcept { failures_.fetch_add(1, std::memory_order_relaxed); }
     [[nodiscard]] const redis_options& opts() const noexcept { return o_; }
@@ -554,6 +570,7 @@ provider_impl::provider_impl(engine::server& srv, redis_options o)
         parts_.push_back(std::make_unique<shard_part>());
         parts_.back()->owner = this;
         parts_.back()->sweep_timer.set_callback(&provider_impl::on_sweep_timer);
+        parts_.back()->restore_timer.set_callback(&provider_impl::on_restore_timer);
     }
     srv.on_shard_start([this](shard& sh) {
         shard_part& p = *parts_[sh.index()];
@@ -567,6 +584,7 @@ provider_impl::provider_impl(engine::server& srv, redis_options o)
     srv.on_shard_stop([this](shard& sh) {
         shard_part& p = *parts_[sh.index()];
         sh.timers().cancel(p.sweep_timer);
+        sh.timers().cancel(p.restore_timer);
         if (p.cmd) p.cmd->close();
         if (p.sub) p.sub->close();
     });
@@ -590,19 +608,56 @@ redis_status provider_impl::status() const noexcept {
 void provider_impl::command_up(redis_conn& c) {
     cmd_up_.fetch_add(1, std::memory_order_relaxed);
     // Whatever this shard holds goes (back) into Redis: after an outage the
-    // records may be gone (a restart without persistence) or stale.
-    std::size_t n = 0;
-    bus_->for_each_held(c.home().index(), [&](const subscription& sub) {
-        store(c, sub.info(), {});
-        ++n;
-    });
-    if (n && c.home().index() == 0)
-        std::fprintf(stderr, "ssepush events: redis: shard 0 stored its %zu subscriptions again\n",
-                     n);
-    for (auto& [name, block] : parts_[c.home().index()]->seqs)
+    // records may be gone (a restart without persistence) or stale. In
+    // batches, as the link drains: a shard may hold 100,000 of them.
+    shard_part& part = *parts_[c.home().index()];
+    part.restore = std::make_unique<restore_job>();
+    part.restore->epoch = c.epoch();
+    bus_->for_each_held(c.home().index(),
+                        [&](const subscription& sub) { part.restore->ids.emplace_back(sub.id()); });
+    restore_step(c.home());
+    for (auto& [name, block] : part.seqs)
         block.fetching = false;  // a fetch in flight failed with the old connection
     fetch_block(c, "anonUser");
     if (c.home().index() == 0) sweep(c.home());
+}
+
+void provider_impl::restore_step(shard& sh) {
+    shard_part& part = *parts_[sh.index()];
+    restore_job* job = part.restore.get();
+    if (!job) return;
+    redis_conn* c = cmd_on(sh);
+    if (!c || c->epoch() != job->epoch) {
+        part.restore.reset();  // the link went: its next start begins again
+        return;
+    }
+    constexpr std::size_t k_batch = 1000;
+    constexpr std::size_t k_max_queued = 4u << 20;
+    for (std::size_t n = 0;
+         n < k_batch && job->next < job->ids.size() && c->queued_bytes() < k_max_queued;
+         ++n, ++job->next) {
+        // Gone meanwhile: nothing to store (its removal already went out).
+        if (auto info = bus_->local_find(job->ids[job->next])) store(*c, *info, {});
+    }
+    if (job->next < job->ids.size()) {
+        sh.timers().arm(part.restore_timer, sh.now_ms() + 1);
+        return;
+    }
+    if (!job->ids.empty())
+        std::fprintf(stderr, "ssepush events: redis: shard %u stored its %zu subscriptions again\n",
+                     sh.index(), job->ids.size());
+    part.restore.reset();
+}
+
+void provider_impl::on_restore_timer(engine::timer_node& t) noexcept {
+    shard_part& part = engine::timer_owner(t, &shard_part::restore_timer);
+    if (shard* sh = shard::current()) {
+        try {
+            part.owner->restore_step(*sh);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "ssepush events: redis re-registration failed: %s\n", e.what());
+        }
+    }
 }
 
 void provider_impl::on_sweep_timer(engine::timer_node& t) noexcept {

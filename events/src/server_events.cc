@@ -508,11 +508,16 @@ void state::notice(const subscription& sub, std::string_view selector,
 
 // --- commands from other nodes (any thread) ---------------------------------------
 
+// Every node hears every command: most are for subscriptions held elsewhere,
+// so the owner's index is looked at before a task is posted to it.
+
 void state::held_pulse(std::string_view id) {
+    if (peek(id, {}) == presence::missing) return;
     on_subscription(*this, id, [this](engine::shard& sh, subscription& sub) { pulse(sh, sub); });
 }
 
 void state::held_unregister(std::string_view id) {
+    if (peek(id, {}) == presence::missing) return;
     on_subscription(*this, id,
                     [this](engine::shard& sh, subscription& sub) { remove_sub(sh, sub, true); });
 }
@@ -520,6 +525,7 @@ void state::held_unregister(std::string_view id) {
 void state::held_update(std::string_view id, std::vector<std::string> unsubscribe,
                         std::vector<std::string> subscribe) {
     if (!check_channels(subscribe).empty()) return;  // the requesting node checked already
+    if (peek(id, {}) == presence::missing) return;
     on_subscription(*this, id,
                     [this, unsubscribe = std::move(unsubscribe), subscribe = std::move(subscribe)](
                         engine::shard& sh, subscription& sub) {

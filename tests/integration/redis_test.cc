@@ -55,8 +55,10 @@ bool eventually(Pred p, std::chrono::milliseconds limit = 10s) {
 // `?user=NAME` makes the stream an authenticated user NAME with id "u-NAME".
 class node {
 public:
-    explicit node(const redis_server& redis, unsigned shards = 2) : srv_(options(shards)) {
+    explicit node(const redis_server& redis, unsigned shards = 2, bool notices = true)
+        : srv_(options(shards)) {
         events::options eo;
+        eo.notify_channel_of_subscriptions = notices;
         eo.authenticate = [](const eng::exchange& ex) {
             events::identity who;
             std::string user;
@@ -476,6 +478,38 @@ TEST(redis_outage, nodes_keep_serving_then_resume_and_register_again) {
     EXPECT_TRUE(c_during->wait_for("cmd.after"));
     EXPECT_TRUE(b1->wait_for("cmd.after"));
     EXPECT_GE(a.redis().status().connects, 2u * 2);  // command and pub/sub links, twice
+}
+
+TEST(redis_outage, thousands_of_subscriptions_are_stored_again_in_batches) {
+    redis_server redis;
+    node a(redis, 1, false);  // no joins: 2,500 of them would be 3 M frames
+    ASSERT_TRUE(a.wait_linked());
+    // More than one batch of re-registration (1,000), on one shard.
+    constexpr std::size_t k_streams = 2500;
+    std::vector<std::unique_ptr<sse_client>> streams;
+    for (std::size_t i = 0; i < k_streams; ++i) {
+        streams.push_back(std::make_unique<sse_client>(a.port(), "channels=bulk"));
+        ASSERT_EQ(streams.back()->status(), 200) << i;
+    }
+    redis_client before(redis.port());
+    ASSERT_TRUE(eventually([&] {
+        auto r = before.run({"SCARD", "sse:channel:bulk"});
+        return r && r->integer == static_cast<long long>(k_streams);
+    }));
+    redis.stop();
+    ASSERT_TRUE(eventually([&] { return !a.redis().status().subscribed; }));
+    redis.start();
+    ASSERT_TRUE(a.wait_linked());
+    redis_client rc(redis.port());
+    ASSERT_TRUE(eventually([&] {
+        auto ids = rc.run({"ZCARD", "sse:ids"});
+        auto members = rc.run({"SCARD", "sse:channel:bulk"});
+        auto keys = rc.run({"DBSIZE"});
+        // sse:id:* per stream, plus sse:ids, the channel set, the userid sets, the counter.
+        return ids && members && keys && ids->integer == static_cast<long long>(k_streams) &&
+               members->integer == static_cast<long long>(k_streams) &&
+               keys->integer >= 2 * static_cast<long long>(k_streams) + 2;
+    }));
 }
 
 TEST(redis_config, urls_parse_and_bad_ones_say_why) {
