@@ -35,8 +35,9 @@ namespace ssepush::events {
 // --- the URL ---------------------------------------------------------------------
 
 redis_options parse_redis_url(std::string_view url) {
-    auto fail = [&](const std::string& why) {
-        throw std::invalid_argument("redis URL '" + std::string(url) + "': " + why +
+    // The URL itself is not repeated: it may hold a password.
+    auto fail = [](const std::string& why) {
+        throw std::invalid_argument("redis URL: " + why +
                                     " (expected redis://[:password@]host[:port][/db])");
     };
     constexpr std::string_view scheme = "redis://";

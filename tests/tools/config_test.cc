@@ -140,6 +140,7 @@ TEST(config_table, covers_the_issue_keys) {
                           "shards",
                           "demo",
                           "publish_key",
+                          "redis",
                           "log_level",
                           "log_file",
                           "pin_threads",
@@ -610,6 +611,13 @@ TEST_F(config, paths_and_urls) {
     EXPECT_EQ(error_of({"--cookie", "ss tok"}),
               "jwt.cookie: 'ss tok' is not a valid cookie name (from --cookie)");
     EXPECT_EQ(load({"--cookie="}).config.jwt.cookie, "");
+    EXPECT_EQ(load({"--redis", "redis://:pw@10.0.0.5:6380/1"}).config.redis,
+              "redis://:pw@10.0.0.5:6380/1");
+    EXPECT_EQ(load({}, {"SSEPUSH_REDIS=redis://127.0.0.1"}).config.redis, "redis://127.0.0.1");
+    // The password is never echoed back.
+    EXPECT_EQ(error_of({"--redis", "redis://:secret@redis.internal:6379"}),
+              "redis: host must be a numeric IP address or localhost, got 'redis.internal' "
+              "(expected redis://[:password@]host[:port][/db]) (from --redis)");
     EXPECT_EQ(error_of({"--query-param", "a&b"}),
               "jwt.query_param: 'a&b' is not a plain query parameter name (from --query-param)");
 }

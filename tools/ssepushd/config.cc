@@ -272,7 +272,9 @@ void check_redis(const value& v) {
     try {
         (void)events::parse_redis_url(v.text);
     } catch (const std::invalid_argument& e) {
-        throw bad_value{e.what()};
+        std::string why = e.what();
+        if (why.starts_with("redis URL: ")) why.erase(0, 11);
+        throw bad_value{why};
     }
 }
 

@@ -70,7 +70,8 @@ struct redis_options {
 };
 
 // "redis://[:password@]host[:port][/db]" (the password URL-encoded; an IPv6
-// host in brackets). Throws std::invalid_argument saying what is wrong.
+// host in brackets). Throws std::invalid_argument saying what is wrong
+// ("redis URL: ..."; the URL is not repeated, it may hold a password).
 [[nodiscard]] redis_options parse_redis_url(std::string_view url);
 // The same URL with the password masked, for logs and --check-config.
 [[nodiscard]] std::string redis_url(const redis_options& o);
