@@ -254,8 +254,10 @@ void shard::process_input(detail::conn& c, const char* data, std::size_t len) no
 void shard::drain_rx(detail::conn& c) noexcept {
     std::string_view buf(c.rx, c.rx_len);
     parse_and_dispatch(c, buf, true);
-    // Keep only what was not consumed.
-    if (buf.empty() || c.state != detail::conn_state::reading || c.close_after_flush) {
+    // Keep only what was not consumed: also while a request in it waits for a
+    // deferred answer (handling), since respond() drains the rest after it.
+    if (buf.empty() || c.close_after_flush || c.state == detail::conn_state::closing ||
+        c.state == detail::conn_state::streaming) {
         std::free(c.rx);
         c.rx = nullptr;
         c.rx_len = c.rx_cap = 0;

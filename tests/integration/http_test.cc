@@ -87,6 +87,24 @@ TEST_F(http, pipelined_requests_behind_a_deferred_answer_wait_their_turn) {
     EXPECT_EQ(b->body, "hello\n");
 }
 
+TEST_F(http, a_second_deferred_answer_in_a_pipeline_keeps_the_requests_behind_it) {
+    // The second /defer is parsed from the held input after the first answer,
+    // and defers again: the third request must still be there afterwards.
+    test_client c(srv.port());
+    c.send(
+        "GET /defer?one HTTP/1.1\r\nHost: x\r\n\r\nGET /defer?two HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /hello HTTP/1.1\r\nHost: x\r\n\r\nGET /defer?four HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::vector<std::string> bodies;
+    for (int i = 0; i < 4; ++i) {
+        auto r = c.read_response();
+        ASSERT_TRUE(r) << "response " << i;
+        bodies.push_back(r->body);
+    }
+    EXPECT_EQ(bodies, (std::vector<std::string>{"deferred one\n", "deferred two\n", "hello\n",
+                                                "deferred four\n"}));
+    EXPECT_FALSE(c.eof());
+}
+
 TEST(http_deferred, answering_another_connection_from_a_handler_keeps_both_requests_intact) {
     auto o = test_server::default_options();
     o.shards = 1;  // both connections on the shard whose handler answers
