@@ -6,10 +6,14 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "ssepush/engine/shard.h"
 #include "ssepush/proto/json.h"
 #include "ssepush/proto/request_fields.h"
 #include "ssepush/proto/url.h"
@@ -148,89 +152,181 @@ void no_content(eng::exchange& ex) {
     ex.respond(eng::response{204, {}, {}, {}, {}});
 }
 
-// The sender must be a live subscription (ServiceStack answers 404 otherwise).
-std::optional<ev_ns::subscription_info> sender(eng::exchange& ex, ev_ns::server_events& ev,
-                                               const chat_request& r) {
-    auto sub = ev.get_subscription_info(r.from);
-    if (!sub) respond_error(ex, 404, "NotFound", "Subscription " + r.from + " does not exist");
-    return sub;
+constexpr std::string_view k_no_target = "channel or toUserId is required";
+
+bool has_target(const chat_request& r) {
+    return !r.to_user_id.empty() || !r.channel.empty();
 }
 
-bool check_target(eng::exchange& ex, const chat_request& r) {
-    if (r.to_user_id.empty() && r.channel.empty()) {
-        respond_error(ex, 400, "ArgumentException", "channel or toUserId is required");
-        return false;
+// The answer to a chat request that waits on a subscription query. While the
+// handler is still running (the memory provider answers inline) it goes
+// through the exchange, exactly as a synchronous handler would answer; once
+// the handler has returned and deferred it (Redis: after a round trip to see
+// every node's subscriptions), through the shard that holds the connection,
+// where the query's callback runs. Only the first answer counts.
+class pending_reply {
+public:
+    explicit pending_reply(eng::exchange& ex) : ex_(&ex), conn_(ex.connection()) {}
+
+    void respond(const eng::response& r) {
+        if (answered_) return;
+        answered_ = true;
+        if (ex_) return ex_->respond(r);
+        if (eng::shard* sh = eng::shard::current()) sh->respond(conn_, r);
     }
-    return true;
+    void respond(std::uint16_t status, std::string_view content_type, std::string_view body) {
+        respond(eng::response{status, content_type, body, {}, {}});
+    }
+    void error(std::uint16_t status, std::string_view code, std::string_view message) {
+        respond(status, "application/json; charset=utf-8", error_body(code, message));
+    }
+    void no_content() { respond(eng::response{204, {}, {}, {}, {}}); }
+
+    // Runs a step of the answer (a query's callback). What notify refuses is a
+    // 400, as it always was; anything else thrown goes to the dispatcher (500)
+    // while the handler runs, and is answered 500 here once it has returned
+    // (a callback must not throw into the provider).
+    template <class Fn>
+    void run(Fn&& fn) {
+        try {
+            fn();
+        } catch (const std::invalid_argument& e) {
+            error(400, "ArgumentException", e.what());
+        } catch (const std::exception&) {
+            if (ex_) throw;
+            respond(500, "text/plain", "internal error\n");
+        }
+    }
+
+    // The handler, after starting the query: unless answered already, the
+    // answer comes later, from the callback. `ex` is not used past this.
+    void detach(eng::exchange& ex) {
+        if (!ex.answered()) ex.defer();
+        ex_ = nullptr;
+    }
+    // The handler is throwing: the dispatcher answers; a late callback must not.
+    void abandon() noexcept {
+        ex_ = nullptr;
+        answered_ = true;
+    }
+
+private:
+    eng::exchange* ex_;
+    const eng::conn_id conn_;
+    bool answered_ = false;
+};
+
+// Starts `query` (one of server_events' asynchronous forms, its callback
+// bound to `reply`) and lets the handler return.
+template <class Query>
+void answer_later(eng::exchange& ex, const std::shared_ptr<pending_reply>& reply, Query&& query) {
+    try {
+        query();
+    } catch (...) {
+        reply->abandon();
+        throw;
+    }
+    reply->detach(ex);
 }
 
-void post_chat(eng::exchange& ex, ev_ns::server_events& ev, chat_history& history,
-               std::string_view route_channel) {
-    chat_request r = bind_chat(ex, route_channel);
-    auto from = sender(ex, ev, r);
-    if (!from || !check_target(ex, r)) return;
-    const std::string selector = r.selector.empty() ? "cmd.chat" : r.selector;
-    const std::int64_t id = ev.next_sequence("chatMsg");
-    auto message_json = [&](std::string_view text, bool priv) {
+// A ChatMessage: what is known once the sender is.
+struct chat_message {
+    std::int64_t id = 0;
+    std::string channel, from_user_id, from_name;
+
+    [[nodiscard]] std::string json(std::string_view text, bool priv) const {
         std::string out;
         json_writer w(out);
         w.begin_object();
         w.member("id", id);
-        if (!r.channel.empty()) w.member("channel", r.channel);
-        w.member("fromUserId", from->user_id);
-        w.member("fromName", from->display_name);
-        w.member("displayName", from->display_name);
+        if (!channel.empty()) w.member("channel", channel);
+        w.member("fromUserId", from_user_id);
+        w.member("fromName", from_name);
+        w.member("displayName", from_name);
         w.member("message", text);
         w.member("private", priv);
         w.end_object();
         return out;
-    };
-    try {
-        if (!r.to_user_id.empty()) {
-            ev.notify_user_id(r.to_user_id, selector, message_json(r.message, true));
-            // The sender sees what it sent, once per subscription of the target user.
-            for (const auto& to : ev.get_subscription_infos_by_user_id(r.to_user_id))
-                ev.notify_subscription(
-                    r.from, selector, message_json("@" + to.display_name + ": " + r.message, true));
-            return ex.respond(200, "application/json; charset=utf-8",
-                              message_json(r.message, true));
-        }
-        std::string body = message_json(r.message, false);
-        ev.notify_channel(r.channel, selector, body);
-        ex.respond(200, "application/json; charset=utf-8", body);
-        // Only what reached a channel is history (private messages are not).
-        history.record(r.channel, id, std::move(body));
-    } catch (const std::invalid_argument& e) {
-        respond_error(ex, 400, "ArgumentException", e.what());
     }
+};
+
+std::string not_found(const chat_request& r) {
+    return "Subscription " + r.from + " does not exist";
+}
+
+// The sender must be a live subscription on any node (ServiceStack answers 404
+// otherwise); the query answers on this shard, maybe before it returns.
+void post_chat(eng::exchange& ex, ev_ns::server_events& ev,
+               const std::shared_ptr<chat_history>& history, std::string_view route_channel) {
+    auto r = std::make_shared<const chat_request>(bind_chat(ex, route_channel));
+    auto reply = std::make_shared<pending_reply>(ex);
+    answer_later(ex, reply, [&] {
+        ev.get_subscription_info(r->from, [&ev, history, r,
+                                           reply](std::optional<ev_ns::subscription_info> from) {
+            reply->run([&] {
+                if (!from) return reply->error(404, "NotFound", not_found(*r));
+                if (!has_target(*r)) return reply->error(400, "ArgumentException", k_no_target);
+                const std::string selector = r->selector.empty() ? "cmd.chat" : r->selector;
+                auto msg = std::make_shared<const chat_message>(chat_message{
+                    ev.next_sequence("chatMsg"), r->channel, from->user_id, from->display_name});
+                if (!r->to_user_id.empty()) {
+                    ev.notify_user_id(r->to_user_id, selector, msg->json(r->message, true));
+                    // The sender sees what it sent, once per subscription of the
+                    // target user (on any node).
+                    ev.get_subscription_infos_by_user_id(
+                        r->to_user_id,
+                        [&ev, r, reply, msg, selector](std::vector<ev_ns::subscription_info> to) {
+                            reply->run([&] {
+                                for (const auto& t : to)
+                                    ev.notify_subscription(
+                                        r->from, selector,
+                                        msg->json("@" + t.display_name + ": " + r->message, true));
+                                reply->respond(200, "application/json; charset=utf-8",
+                                               msg->json(r->message, true));
+                            });
+                        });
+                    return;
+                }
+                std::string body = msg->json(r->message, false);
+                ev.notify_channel(r->channel, selector, body);
+                reply->respond(200, "application/json; charset=utf-8", body);
+                // Only what reached a channel is history (private messages are not).
+                history->record(r->channel, msg->id, std::move(body));
+            });
+        });
+    });
 }
 
 void post_raw(eng::exchange& ex, ev_ns::server_events& ev, std::string_view route_channel) {
-    chat_request r = bind_chat(ex, route_channel);
-    auto from = sender(ex, ev, r);
-    if (!from || !check_target(ex, r)) return;
-    // A string message becomes a JSON string; no message, an empty body.
-    if (r.selector.empty())
-        return respond_error(ex, 400, "ArgumentException",
-                             "selector is required (e.g. cmd.announce)");
-    std::string body;
-    if (r.has_message) ssepush::proto::json_string(r.message, body);
-    const std::string& selector = r.selector;
-    try {
-        if (!r.to_user_id.empty()) {
-            ev.notify_user_id(r.to_user_id, selector, body);
-        } else {
-            ev.notify_channel(r.channel, selector, body);
-        }
-        no_content(ex);
-    } catch (const std::invalid_argument& e) {
-        respond_error(ex, 400, "ArgumentException", e.what());
-    }
+    auto r = std::make_shared<const chat_request>(bind_chat(ex, route_channel));
+    auto reply = std::make_shared<pending_reply>(ex);
+    answer_later(ex, reply, [&] {
+        ev.get_subscription_info(
+            r->from, [&ev, r, reply](std::optional<ev_ns::subscription_info> from) {
+                reply->run([&] {
+                    if (!from) return reply->error(404, "NotFound", not_found(*r));
+                    if (!has_target(*r)) return reply->error(400, "ArgumentException", k_no_target);
+                    // A string message becomes a JSON string; no message, an empty body.
+                    if (r->selector.empty())
+                        return reply->error(400, "ArgumentException",
+                                            "selector is required (e.g. cmd.announce)");
+                    std::string body;
+                    if (r->has_message) ssepush::proto::json_string(r->message, body);
+                    const std::string& selector = r->selector;
+                    if (!r->to_user_id.empty()) {
+                        ev.notify_user_id(r->to_user_id, selector, body);
+                    } else {
+                        ev.notify_channel(r->channel, selector, body);
+                    }
+                    reply->no_content();
+                });
+            });
+    });
 }
 
 void post_object(eng::exchange& ex, ev_ns::server_events& ev, std::string_view route_channel) {
     chat_request r = bind_chat(ex, route_channel);
-    if (!check_target(ex, r)) return;
+    if (!has_target(r)) return respond_error(ex, 400, "ArgumentException", k_no_target);
     try {
         for (const auto& [field, type] :
              {std::pair{"customType", "CustomType"}, std::pair{"setterType", "SetterType"}}) {
@@ -299,7 +395,7 @@ void install_chat(eng::server& srv, ev_ns::server_events& ev, unsigned history) 
             return ex.respond(404, "text/plain", "expected /channels/{Channel}/chat|raw|object\n");
         const std::string_view channel = rest.substr(0, slash);
         const std::string_view op = rest.substr(slash + 1);
-        if (op == "chat") return post_chat(ex, ev, *hist, channel);
+        if (op == "chat") return post_chat(ex, ev, hist, channel);
         if (op == "raw") return post_raw(ex, ev, channel);
         if (op == "object") return post_object(ex, ev, channel);
         ex.respond(404, "text/plain", "expected /channels/{Channel}/chat|raw|object\n");
@@ -312,7 +408,7 @@ void install_chat(eng::server& srv, ev_ns::server_events& ev, unsigned history) 
     for (const char* base : {"/api/", "/json/reply/"}) {
         const std::string b = base;
         srv.route(any, b + "PostChatToChannel",
-                  [&ev, hist](eng::exchange& ex) { post_chat(ex, ev, *hist, {}); });
+                  [&ev, hist](eng::exchange& ex) { post_chat(ex, ev, hist, {}); });
         srv.route(any, b + "GetChatHistory", [hist](eng::exchange& ex) { get_history(ex, *hist); });
         srv.route(any, b + "PostRawToChannel", [&ev](eng::exchange& ex) { post_raw(ex, ev, {}); });
         srv.route(any, b + "PostObjectToChannel",
