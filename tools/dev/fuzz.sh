@@ -16,6 +16,8 @@
 #   SSEPUSH_FUZZ_BUILD_DIR  build directory (default: build/fuzz, the preset's);
 #                           a non-default one is configured with the same settings
 #   JOBS                    parallel build jobs (default 2)
+#   SSEPUSH_FUZZ_NO_BUILD   set: the target is built already (test.sh runs
+#                           several fuzz.sh at once after one build)
 set -euo pipefail
 
 usage() {
@@ -49,7 +51,7 @@ if [[ ! -f $build/CMakeCache.txt ]]; then
             -DSSEPUSH_BUILD_TOOLS=OFF
     fi
 fi
-cmake --build "$build" --target "${target}_fuzz" -j"$jobs"
+[[ -n ${SSEPUSH_FUZZ_NO_BUILD:-} ]] || cmake --build "$build" --target "${target}_fuzz" -j"$jobs"
 bin=$build/tests/fuzz/${target}_fuzz
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/ssepush-fuzz-$target.XXXXXX")
