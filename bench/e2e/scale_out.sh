@@ -11,9 +11,10 @@
 #
 #   bench/e2e/scale_out.sh [--quick] [--out DIR]    (BUILD=build/release by default)
 #
-# Scenarios: broadcast (N subscribers on one channel, 100 msg/s offered) and
-# channels (1,000 channels, 2 each of 10,000 subscribers' channels, 2,000
-# msg/s). Per setup it writes NAME-SETUP.json and per scenario NAME.html, and
+# Scenarios: broadcast (N subscribers on one channel, 100 msg/s offered),
+# broadcast-max (the same, published as fast as deliveries keep up: --rate 0,
+# at most 4 messages in flight) and channels (1,000 channels, 2 each of 10,000
+# subscribers' channels, 2,000 msg/s). Per setup it writes NAME-SETUP.json and per scenario NAME.html, and
 # at the end summary.md. redis-server runs on 127.0.0.1:<free port>, without
 # persistence; all processes share the machine's cores.
 set -euo pipefail
@@ -93,7 +94,12 @@ common=(--warmup 2 --drain 20 --publish-pipeline 16 --connect-rate 10000 --worke
 for setup in memory redis-1 redis-2; do
   run broadcast "$setup" --scenario broadcast --connections $n --rate 100 --duration $dur "${common[@]}"
 done
-"$sseload" report "$out/broadcast.html" "$out"/broadcast-*.json >/dev/null
+"$sseload" report "$out/broadcast.html" "$out"/broadcast-{memory,redis-1,redis-2}.json >/dev/null
+for setup in memory redis-1 redis-2; do
+  run broadcast-max "$setup" --scenario broadcast --connections $n --rate 0 --window 4 \
+    --duration $dur "${common[@]}"
+done
+"$sseload" report "$out/broadcast-max.html" "$out"/broadcast-max-*.json >/dev/null
 for setup in memory redis-1 redis-2; do
   run channels "$setup" --scenario channels --connections $n --channels 1000 --channels-per-sub 2 \
     --rate 2000 --duration $dur "${common[@]}"
@@ -107,7 +113,7 @@ field() {  # field <json> <object> <key>
 {
   echo "| scenario | setup | subscribers | deliveries/s | p50 ms | p99 ms | lost+dup+ooo | failed | node 1 CPU % |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
-  for name in broadcast channels; do
+  for name in broadcast broadcast-max channels; do
     for setup in memory redis-1 redis-2; do
       j=$out/$name-$setup.json
       [[ -f $j ]] || continue

@@ -218,7 +218,10 @@ void run_publisher(shared_state& sh, std::uint32_t index, const std::atomic<bool
             // Window: publish while fewer than `window` messages per channel are undelivered.
             const std::uint64_t stall_from = now_ns();
             for (;;) {
-                if (stop.load(std::memory_order_relaxed)) return;
+                // Stopping: leave to read the answers of what is in flight (a
+                // return here closed the connection on them, and the server,
+                // reset before it read them, never published them: counted lost).
+                if (stop.load(std::memory_order_relaxed)) break;
                 const std::uint64_t subs =
                     sh.total(&worker_stats::open) - sh.total(&worker_stats::slow);
                 const double per_msg = double(subs) * o.channels_per_sub / o.channels;
