@@ -124,23 +124,31 @@ std::string ticks_now() {
     return std::to_string(proto::ticks_from_unix_ms(unix_ms_now()));
 }
 
-// Formats one command (RESP) and appends it to `out`.
+// Formats one command (RESP, with hiredis) and appends it to `out`.
+void append_formatted(std::string& out, int argc, const char** argv, const std::size_t* lens) {
+    char* cmd = nullptr;
+    const int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
+    if (len < 0 || !cmd) throw std::bad_alloc();
+    out.append(cmd, std::size_t(len));
+    redisFreeCommand(cmd);
+}
+
+// A command of a few arguments (no allocation for the argument vector).
 void append_command(std::string& out, std::initializer_list<std::string_view> args) {
-    const char* argv[16];
-    std::size_t lens[16];
+    constexpr std::size_t k_max = 16;
+    if (args.size() > k_max) throw std::logic_error("append_command: more than 16 arguments");
+    const char* argv[k_max];
+    std::size_t lens[k_max];
     int n = 0;
     for (std::string_view a : args) {
         argv[n] = a.data() ? a.data() : "";
         lens[n] = a.size();
         ++n;
     }
-    char* cmd = nullptr;
-    const int len = redisFormatCommandArgv(&cmd, n, argv, lens);
-    if (len < 0 || !cmd) throw std::bad_alloc();
-    out.append(cmd, std::size_t(len));
-    redisFreeCommand(cmd);
+    append_formatted(out, n, argv, lens);
 }
 
+// A command of any length (MGET of many keys, EVAL).
 void append_command(std::string& out, const std::vector<std::string>& args) {
     std::vector<const char*> argv;
     std::vector<std::size_t> lens;
@@ -148,11 +156,7 @@ void append_command(std::string& out, const std::vector<std::string>& args) {
         argv.push_back(a.data());
         lens.push_back(a.size());
     }
-    char* cmd = nullptr;
-    const int len = redisFormatCommandArgv(&cmd, int(args.size()), argv.data(), lens.data());
-    if (len < 0 || !cmd) throw std::bad_alloc();
-    out.append(cmd, std::size_t(len));
-    redisFreeCommand(cmd);
+    append_formatted(out, int(args.size()), argv.data(), lens.data());
 }
 
 std::string_view text_of(const redisReply* r) {
@@ -218,6 +222,39 @@ proto::topic_kind kind_of(target t) {
             return proto::topic_kind::notify_session;
     }
     return proto::topic_kind::notify_all;
+}
+
+// The notify target a topic message names, if it is a notify message.
+std::optional<target> target_of(proto::topic_kind k) {
+    for (target t : {target::all, target::channel, target::subscription, target::user_id,
+                     target::user_name, target::session})
+        if (kind_of(t) == k) return t;
+    return std::nullopt;
+}
+
+// The commands that remove subscription `id` and its index entries (inside a
+// MULTI), appended to `out`; returns how many.
+std::size_t append_removal(std::string& out, std::string_view prefix, std::string_view id,
+                           std::string_view user_id, const std::vector<std::string>& channels,
+                           std::string_view user_name, std::string_view session_id) {
+    auto key = [&](std::string_view kind, std::string_view name) {
+        std::string k(prefix);
+        k.append(kind).append(name);
+        return k;
+    };
+    std::size_t n = 0;
+    auto add = [&](std::initializer_list<std::string_view> args) {
+        append_command(out, args);
+        ++n;
+    };
+    add({"DEL", key("id:", id)});
+    add({"ZREM", key("ids", ""), id});
+    if (!user_id.empty()) add({"SREM", key("userid:", user_id), id});
+    for (const auto& ch : channels)
+        add({"SREM", key("channel:", ch), id});
+    if (!user_name.empty()) add({"SREM", key("username:", user_name), id});
+    if (!session_id.empty()) add({"SREM", key("session:", session_id), id});
+    return n;
 }
 
 class provider_impl;
@@ -699,17 +736,10 @@ void provider_impl::sweep(shard& sh) {
                         ++n;
                     };
                     add({"MULTI"});
-                    add({"DEL", key("id:", id)});
-                    add({"ZREM", key("ids", ""), id});
-                    if (auto rec = proto::parse_subscription_record(text_of(g))) {
-                        add({"SREM", key("userid:", rec->user_id), id});
-                        for (const auto& ch : rec->channels)
-                            add({"SREM", key("channel:", ch), id});
-                        if (!rec->user_name.empty())
-                            add({"SREM", key("username:", rec->user_name), id});
-                        if (!rec->session_id.empty())
-                            add({"SREM", key("session:", rec->session_id), id});
-                    }
+                    auto rec = proto::parse_subscription_record(text_of(g));
+                    n += rec ? append_removal(buf, o_.prefix, id, rec->user_id, rec->channels,
+                                              rec->user_name, rec->session_id)
+                             : append_removal(buf, o_.prefix, id, {}, {}, {}, {});
                     add({"EXEC"});
                     msg.clear();
                     proto::write_id_command(proto::topic_kind::unregister, id, msg);
@@ -762,40 +792,25 @@ void provider_impl::topic_message(std::string_view payload) {
     received_.fetch_add(1, std::memory_order_relaxed);
     const proto::topic_message m = proto::parse_topic_message(payload);
     notification n;
-    switch (m.kind) {
-        case proto::topic_kind::notify_all:
-            n.to = target::all;
-            break;
-        case proto::topic_kind::notify_channel:
-            n.to = target::channel;
-            break;
-        case proto::topic_kind::notify_subscription:
-            n.to = target::subscription;
-            break;
-        case proto::topic_kind::notify_user_id:
-            n.to = target::user_id;
-            break;
-        case proto::topic_kind::notify_user_name:
-            n.to = target::user_name;
-            break;
-        case proto::topic_kind::notify_session:
-            n.to = target::session;
-            break;
-        case proto::topic_kind::pulse:
-            return bus_->held_pulse(m.who);
-        case proto::topic_kind::unregister:
-            return bus_->held_unregister(m.who);
-        case proto::topic_kind::subscribe:
-        case proto::topic_kind::unsubscribe: {
-            auto channels = proto::parse_channels_payload(m.json);
-            if (!channels || channels->empty()) return;
-            if (m.kind == proto::topic_kind::subscribe)
-                return bus_->held_update(m.who, {}, std::move(*channels));
-            return bus_->held_update(m.who, std::move(*channels), {});
+    if (auto t = target_of(m.kind)) {
+        n.to = *t;
+    } else {
+        switch (m.kind) {
+            case proto::topic_kind::pulse:
+                return bus_->held_pulse(m.who);
+            case proto::topic_kind::unregister:
+                return bus_->held_unregister(m.who);
+            case proto::topic_kind::subscribe:
+            case proto::topic_kind::unsubscribe: {
+                auto channels = proto::parse_channels_payload(m.json);
+                if (!channels || channels->empty()) return;
+                if (m.kind == proto::topic_kind::subscribe)
+                    return bus_->held_update(m.who, {}, std::move(*channels));
+                return bus_->held_update(m.who, std::move(*channels), {});
+            }
+            default:
+                return;  // control messages (CTRL:PULSE) and anything unknown
         }
-        case proto::topic_kind::control:
-        case proto::topic_kind::unknown:
-            return;
     }
     if (m.selector.empty() || m.who.size() > 0xffff || m.channel.size() > 0xffff) return;
     if (n.to != target::all && m.who.empty()) return;
@@ -862,21 +877,10 @@ void provider_impl::unregistered(const subscription& sub) {
     }
     thread_local std::string buf;
     buf.clear();
-    std::size_t n = 0;
-    auto add = [&](std::initializer_list<std::string_view> args) {
-        append_command(buf, args);
-        ++n;
-    };
-    const std::string_view id = sub.id();
-    add({"MULTI"});
-    add({"DEL", key("id:", id)});
-    add({"ZREM", key("ids", ""), id});
-    add({"SREM", key("userid:", sub.user_id()), id});
-    for (const auto& ch : sub.channels())
-        add({"SREM", key("channel:", ch), id});
-    if (!sub.user_name().empty()) add({"SREM", key("username:", sub.user_name()), id});
-    if (!sub.session_id().empty()) add({"SREM", key("session:", sub.session_id()), id});
-    add({"EXEC"});
+    append_command(buf, {"MULTI"});
+    std::size_t n = 2 + append_removal(buf, o_.prefix, sub.id(), sub.user_id(), sub.channels(),
+                                       sub.user_name(), sub.session_id());
+    append_command(buf, {"EXEC"});
     if (!c->send(buf, n)) skipped_.fetch_add(1, std::memory_order_relaxed);
 }
 

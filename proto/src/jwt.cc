@@ -21,8 +21,12 @@
 #include <system_error>
 #include <utility>
 
+#include "json_text.h"
+
 namespace ssepush::proto {
 namespace {
+
+using detail::parse_json_object;
 
 constexpr std::size_t k_hs256_size = 32;  // SHA-256 output, and the least secret
 constexpr int k_min_rsa_bits = 2048;
@@ -92,25 +96,6 @@ void decode_base64(std::string_view s, const b64_table& t, std::string& out) {
 
 // ---------------------------------------------------------------------------
 // JSON
-
-// One parser and one padded copy per thread, reused: simdjson reads up to
-// SIMDJSON_PADDING bytes past the end of the text.
-struct json_scratch {
-    simdjson::dom::parser parser;
-    std::string padded;
-};
-
-// Parses `text` as one JSON object. The object lives until the next parse on
-// this thread.
-bool parse_object(std::string_view text, simdjson::dom::object& obj) {
-    thread_local json_scratch s;
-    s.padded.assign(text);
-    s.padded.append(simdjson::SIMDJSON_PADDING, '\0');
-    simdjson::dom::element doc;
-    if (s.parser.parse(s.padded.data(), text.size(), false).get(doc) != simdjson::SUCCESS)
-        return false;
-    return doc.get(obj) == simdjson::SUCCESS;
-}
 
 enum class got : std::uint8_t { absent, value, bad };
 
@@ -213,7 +198,7 @@ jwt_error check_header(std::string_view header_b64, jwt_alg key_alg) {
     std::string text;
     decode_base64(header_b64, k_base64url, text);
     simdjson::dom::object obj;
-    if (!parse_object(text, obj)) return jwt_error::malformed;
+    if (!parse_json_object(text, obj)) return jwt_error::malformed;
 
     bool has_alg = false;
     bool alg_is_string = false;
@@ -301,7 +286,7 @@ jwt_error read_claims(std::string_view payload_b64, const jwt_rules& rules, std:
                       jwt_claims& out) {
     decode_base64(payload_b64, k_base64url, out.raw_payload);
     simdjson::dom::object obj;
-    if (!parse_object(out.raw_payload, obj)) return jwt_error::malformed;
+    if (!parse_json_object(out.raw_payload, obj)) return jwt_error::malformed;
 
     std::uint32_t seen = 0;
     bool has_exp = false;

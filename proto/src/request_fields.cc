@@ -1,12 +1,8 @@
 // Request binding: query string, form and JSON body fields.
 //
 // A JSON body is validated and decoded by simdjson's DOM parser; the DOM does
-// not keep the text of a value, so a small scanner walks the same (by then known
-// valid) text in step with the DOM to cut out each member's text as written.
-// The DOM iterates an object's members and an array's items in document order,
-// duplicates included, so the n-th DOM member is the n-th member the scanner
-// finds. The scanner is bounds-checked anyway: it never reads past the text,
-// whatever it is given.
+// not keep the text of a value, so json_scanner (json_text.h) walks the same
+// text in step with the DOM to cut out each member's text as written.
 #include "ssepush/proto/request_fields.h"
 
 #include <simdjson.h>
@@ -16,6 +12,7 @@
 #include <utility>
 
 #include "ascii.h"
+#include "json_text.h"
 #include "ssepush/proto/json.h"
 #include "ssepush/proto/url.h"
 
@@ -23,10 +20,8 @@ namespace ssepush::proto {
 namespace {
 
 using detail::iequals;
-
-bool json_ws(char c) noexcept {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
+using detail::json_scanner;
+using detail::skip_json_ws;
 
 bool ows(char c) noexcept {
     return c == ' ' || c == '\t';
@@ -37,12 +32,6 @@ std::string_view trim_ows(std::string_view s) noexcept {
         s.remove_prefix(1);
     while (!s.empty() && ows(s.back()))
         s.remove_suffix(1);
-    return s;
-}
-
-std::string_view skip_json_ws(std::string_view s) noexcept {
-    while (!s.empty() && json_ws(s.front()))
-        s.remove_prefix(1);
     return s;
 }
 
@@ -57,90 +46,6 @@ std::vector<std::string> split_list(std::string_view v) {
     if (v.size() >= 2 && v.front() == '[' && v.back() == ']') v = v.substr(1, v.size() - 2);
     return split_channels(v);
 }
-
-// Walks valid JSON text to find where values start and end.
-class json_scanner {
-public:
-    explicit json_scanner(std::string_view text) noexcept : s_(text) {}
-
-    // Skips whitespace and the opening bracket of an object or array.
-    void enter() noexcept {
-        skip_ws();
-        if (pos_ < s_.size()) ++pos_;
-    }
-
-    // The text of the next member's value (after an optional ',', the key and ':').
-    std::string_view next_member_value() noexcept {
-        skip_ws();
-        if (pos_ < s_.size() && s_[pos_] == ',') ++pos_;
-        skip_ws();
-        if (pos_ < s_.size() && s_[pos_] == '"') pos_ = skip_string(pos_);
-        skip_ws();
-        if (pos_ < s_.size() && s_[pos_] == ':') ++pos_;
-        return next_value();
-    }
-
-    // The text of the next array item (after an optional ',').
-    std::string_view next_item() noexcept {
-        skip_ws();
-        if (pos_ < s_.size() && s_[pos_] == ',') ++pos_;
-        return next_value();
-    }
-
-private:
-    void skip_ws() noexcept {
-        while (pos_ < s_.size() && json_ws(s_[pos_]))
-            ++pos_;
-    }
-
-    // `i` is at a '"'; returns the index after the closing quote.
-    std::size_t skip_string(std::size_t i) const noexcept {
-        ++i;
-        while (i < s_.size()) {
-            if (s_[i] == '\\') {
-                i += 2;
-            } else if (s_[i] == '"') {
-                return i + 1;
-            } else {
-                ++i;
-            }
-        }
-        return s_.size();
-    }
-
-    std::string_view next_value() noexcept {
-        skip_ws();
-        const std::size_t start = pos_;
-        if (pos_ >= s_.size()) return {};
-        const char c = s_[pos_];
-        if (c == '"') {
-            pos_ = skip_string(pos_);
-        } else if (c == '{' || c == '[') {
-            std::size_t depth = 0;
-            while (pos_ < s_.size()) {
-                const char d = s_[pos_];
-                if (d == '"') {
-                    pos_ = skip_string(pos_);
-                    continue;
-                }
-                ++pos_;
-                if (d == '{' || d == '[') {
-                    ++depth;
-                } else if (d == '}' || d == ']') {
-                    if (--depth == 0) break;
-                }
-            }
-        } else {
-            while (pos_ < s_.size() && !json_ws(s_[pos_]) && s_[pos_] != ',' && s_[pos_] != '}' &&
-                   s_[pos_] != ']')
-                ++pos_;
-        }
-        return s_.substr(start, std::min(pos_, s_.size()) - start);
-    }
-
-    std::string_view s_;
-    std::size_t pos_ = 0;
-};
 
 field_type type_of(simdjson::dom::element_type t) noexcept {
     using simdjson::dom::element_type;
@@ -208,15 +113,8 @@ void request_fields::parse_json(std::string_view body) {
     if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
     if (skip_json_ws(body).empty()) return;
 
-    // One parser and one padded copy per thread, reused: simdjson reads up to
-    // SIMDJSON_PADDING bytes past the end of the text.
-    thread_local simdjson::dom::parser parser;
-    thread_local std::string padded;
-    padded.assign(body);
-    padded.append(simdjson::SIMDJSON_PADDING, '\0');
-
     simdjson::dom::element doc;
-    if (const auto err = parser.parse(padded.data(), body.size(), false).get(doc); err) {
+    if (const auto err = detail::parse_json(body, doc); err) {
         error_ = "body is not valid JSON: ";
         error_ += simdjson::error_message(err);
         return;
@@ -228,7 +126,6 @@ void request_fields::parse_json(std::string_view body) {
     }
 
     json_scanner members(body);
-    members.enter();
     for (const simdjson::dom::key_value_pair kv : obj) {
         const std::string_view raw = members.next_member_value();
         entry e{origin::json, type_of(kv.value.type()), std::string(kv.key),
@@ -244,7 +141,6 @@ void request_fields::parse_json(std::string_view body) {
                 simdjson::dom::array arr;
                 if (kv.value.get(arr) != simdjson::SUCCESS) break;
                 json_scanner items(raw);
-                items.enter();
                 for (const simdjson::dom::element item : arr) {
                     const std::string_view item_raw = items.next_item();
                     std::string_view s;

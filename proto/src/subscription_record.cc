@@ -3,10 +3,7 @@
 // The text is validated and decoded by simdjson's DOM parser, as in jwt.cc and
 // request_fields.cc. The DOM does not keep the text of a value, and two
 // things need it (a dictionary value that is not a string, and meta_json_of),
-// so a small scanner walks the same, by then known valid, text in step with
-// the DOM: the DOM iterates an object's members in document order, duplicates
-// included, so the n-th DOM member is the n-th member the scanner finds. The
-// scanner is bounds-checked anyway and never reads past the text.
+// so json_scanner (json_text.h) walks the same text in step with the DOM.
 #include "ssepush/proto/subscription_record.h"
 
 #include <simdjson.h>
@@ -19,6 +16,7 @@
 #include <unordered_map>
 
 #include "ascii.h"
+#include "json_text.h"
 #include "ssepush/proto/json.h"
 #include "ssepush/proto/request_fields.h"
 
@@ -26,114 +24,11 @@ namespace ssepush::proto {
 namespace {
 
 using detail::iequals;
+using detail::json_scanner;
+using detail::parse_json_object;
 
 // ---------------------------------------------------------------------------
 // JSON input
-
-// One parser and one padded copy per thread, reused: simdjson reads up to
-// SIMDJSON_PADDING bytes past the end of the text.
-struct json_scratch {
-    simdjson::dom::parser parser;
-    std::string padded;
-};
-
-// Parses `text` as one JSON object. The object lives until the next parse on
-// this thread.
-bool parse_object(std::string_view text, simdjson::dom::object& obj) {
-    thread_local json_scratch s;
-    s.padded.assign(text);
-    s.padded.append(simdjson::SIMDJSON_PADDING, '\0');
-    simdjson::dom::element doc;
-    if (s.parser.parse(s.padded.data(), text.size(), false).get(doc) != simdjson::SUCCESS)
-        return false;
-    return doc.get(obj) == simdjson::SUCCESS;
-}
-
-bool json_ws(char c) noexcept {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-// Walks the text of a valid JSON object or array and cuts out each value.
-class json_scanner {
-public:
-    // `container` is the text of one object or array, possibly with whitespace around it.
-    explicit json_scanner(std::string_view container) noexcept : s_(container) {
-        skip_ws();
-        if (pos_ < s_.size()) ++pos_;  // '{' or '['
-    }
-
-    // The text of the next member's value (after an optional ',', the key and ':').
-    std::string_view next_member_value() noexcept {
-        skip_ws();
-        if (pos_ < s_.size() && s_[pos_] == ',') ++pos_;
-        skip_ws();
-        if (pos_ < s_.size() && s_[pos_] == '"') pos_ = skip_string(pos_);
-        skip_ws();
-        if (pos_ < s_.size() && s_[pos_] == ':') ++pos_;
-        return next_value();
-    }
-
-    // The text of the next array item (after an optional ',').
-    std::string_view next_item() noexcept {
-        skip_ws();
-        if (pos_ < s_.size() && s_[pos_] == ',') ++pos_;
-        return next_value();
-    }
-
-private:
-    void skip_ws() noexcept {
-        while (pos_ < s_.size() && json_ws(s_[pos_]))
-            ++pos_;
-    }
-
-    // `i` is at a '"'; returns the index after the closing quote (at most the size).
-    std::size_t skip_string(std::size_t i) const noexcept {
-        ++i;
-        while (i < s_.size()) {
-            if (s_[i] == '\\') {
-                i += 2;
-            } else if (s_[i] == '"') {
-                return i + 1;
-            } else {
-                ++i;
-            }
-        }
-        return s_.size();
-    }
-
-    std::string_view next_value() noexcept {
-        skip_ws();
-        const std::size_t start = pos_;
-        if (pos_ >= s_.size()) return {};
-        const char c = s_[pos_];
-        if (c == '"') {
-            pos_ = skip_string(pos_);
-        } else if (c == '{' || c == '[') {
-            std::size_t depth = 0;
-            while (pos_ < s_.size()) {
-                const char d = s_[pos_];
-                if (d == '"') {
-                    pos_ = skip_string(pos_);
-                    continue;
-                }
-                ++pos_;
-                if (d == '{' || d == '[') {
-                    ++depth;
-                } else if ((d == '}' || d == ']') && --depth == 0) {
-                    break;
-                }
-            }
-        } else {
-            while (pos_ < s_.size() && !json_ws(s_[pos_]) && s_[pos_] != ',' && s_[pos_] != '}' &&
-                   s_[pos_] != ']')
-                ++pos_;
-        }
-        return s_.substr(start, std::min(pos_, s_.size()) - start);
-    }
-
-    std::string_view s_;
-    std::size_t pos_ = 0;
-};
 
 // A scalar as text: a string decoded, a number or boolean as written. False
 // (and `out` untouched) for null, objects and arrays.
@@ -446,7 +341,7 @@ void write_subscription_record(const subscription_record& r, std::string& out) {
 
 std::optional<subscription_record> parse_subscription_record(std::string_view json) {
     simdjson::dom::object obj;
-    if (!parse_object(json, obj)) return std::nullopt;
+    if (!parse_json_object(json, obj)) return std::nullopt;
     subscription_record r;
     json_scanner members(json);
     for (const simdjson::dom::key_value_pair kv : obj) {
@@ -499,7 +394,7 @@ std::optional<subscription_record> parse_subscription_record(std::string_view js
 
 std::string meta_json_of(std::string_view record_json) {
     simdjson::dom::object obj;
-    if (!parse_object(record_json, obj)) return {};
+    if (!parse_json_object(record_json, obj)) return {};
     std::string_view meta;
     json_scanner members(record_json);
     for (const simdjson::dom::key_value_pair kv : obj) {

@@ -14,8 +14,7 @@
 #include "ssepush/events/redis_provider.h"
 #include "ssepush/events/server_events.h"
 #include "ssepush/proto/url.h"
-#include "support/redis_server.h"
-#include "support/sse_client.h"
+#include "support/redis_node.h"
 
 using namespace ssepush::testing;
 using namespace std::chrono_literals;
@@ -55,90 +54,20 @@ test_client::response post(std::uint16_t port, const std::string& target, const 
     return r ? *r : test_client::response{};
 }
 
-// Waits for a condition another thread (a shard, Redis) makes true.
-template <class Pred>
-bool eventually(Pred p, std::chrono::milliseconds limit = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (p()) return true;
-        std::this_thread::sleep_for(5ms);
-    }
-    return p();
-}
-
-// One ssepushd node with the chat services, on the Redis provider.
-// `?user=NAME` makes the stream an authenticated user NAME with id "u-NAME".
-class node {
-public:
-    explicit node(const redis_server& redis) : srv_(options()) {
-        events::options eo;
-        eo.authenticate = [](const eng::exchange& ex) {
-            events::identity who;
-            std::string user;
-            if (proto::find_param(ex.request().query, "user", user) && !user.empty()) {
-                who.user_id = "u-" + user;
-                who.user_name = user;
-                who.is_authenticated = true;
-            }
-            return who;
-        };
-        auto p = events::make_redis_provider(srv_, events::parse_redis_url(redis.url()));
-        redis_ = p.get();
-        ev_ = std::make_unique<events::server_events>(srv_, std::move(eo), std::move(p));
-        ssepushd::install_chat(srv_, *ev_);
-        srv_.start();
-    }
-    ~node() { srv_.stop(); }
-
-    [[nodiscard]] bool wait_linked() const {
-        return eventually([&] {
-            const events::redis_status s = redis_->status();
-            return s.subscribed && s.command_links_up == s.command_links;
-        });
-    }
-    std::uint16_t port() const { return srv_.port(); }
-    events::server_events& ev() { return *ev_; }
-
-private:
-    static eng::server_options options() {
-        eng::server_options o;
-        o.shards = 2;
-        o.pin_threads = false;
-        return o;
-    }
-    eng::server srv_;
-    events::redis_provider* redis_ = nullptr;
-    std::unique_ptr<events::server_events> ev_;
-};
-
-std::unique_ptr<sse_client> subscriber(std::uint16_t port, const std::string& query) {
-    auto c = std::make_unique<sse_client>(port, query);
-    EXPECT_EQ(c->status(), 200);
-    EXPECT_TRUE(c->connect());
-    return c;
-}
-
-// The next frame that is not a join/leave/update/heartbeat notice.
-std::optional<ss_frame> next_message(sse_client& c, std::chrono::milliseconds t = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + t;
-    for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) return std::nullopt;
-        auto f = c.next(left);
-        if (!f) return f;
-        if (f->selector == "cmd.onJoin" || f->selector == "cmd.onLeave" ||
-            f->selector == "cmd.onUpdate" || f->selector == "cmd.onHeartbeat")
-            continue;
-        return f;
-    }
+// A node with ssepushd's chat services.
+std::unique_ptr<redis_node> chat_node(const redis_server& redis) {
+    redis_node::settings s;
+    s.install = [](eng::server& srv, events::server_events& ev) {
+        ssepushd::install_chat(srv, ev);
+    };
+    return std::make_unique<redis_node>(redis, std::move(s));
 }
 
 class chat_cluster : public ::testing::Test {
 protected:
     void SetUp() override {
-        n1 = std::make_unique<node>(redis);
-        n2 = std::make_unique<node>(redis);
+        n1 = chat_node(redis);
+        n2 = chat_node(redis);
         ASSERT_TRUE(n1->wait_linked());
         ASSERT_TRUE(n2->wait_linked());
         a = subscriber(n1->port(), "channels=home&user=alice");
@@ -161,7 +90,7 @@ protected:
     }
 
     redis_server redis;
-    std::unique_ptr<node> n1, n2;
+    std::unique_ptr<redis_node> n1, n2;
     std::unique_ptr<sse_client> a, b;  // a on n1, b on n2
 };
 
@@ -232,7 +161,7 @@ TEST_F(chat_cluster, a_private_message_reaches_the_target_on_the_other_node_and_
 }
 
 TEST_F(chat_cluster, an_unknown_sender_is_404_on_either_node) {
-    for (node* n : {n1.get(), n2.get()}) {
+    for (redis_node* n : {n1.get(), n2.get()}) {
         auto r = post(n->port(), "/channels/home/chat", "from=nope&message=hi");
         EXPECT_EQ(r.status, 404);
         EXPECT_NE(r.body.find("\"errorCode\":\"NotFound\""), std::string::npos) << r.body;

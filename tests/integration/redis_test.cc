@@ -16,8 +16,7 @@
 #include "ssepush/proto/request_fields.h"
 #include "ssepush/proto/subscription_record.h"
 #include "ssepush/proto/url.h"
-#include "support/redis_server.h"
-#include "support/sse_client.h"
+#include "support/redis_node.h"
 
 using namespace ssepush::testing;
 using namespace std::chrono_literals;
@@ -40,93 +39,7 @@ test_client::response http(std::uint16_t port, const std::string& method, const 
     return r ? *r : test_client::response{};
 }
 
-// Waits for a condition another thread (a shard, Redis) makes true.
-template <class Pred>
-bool eventually(Pred p, std::chrono::milliseconds limit = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (p()) return true;
-        std::this_thread::sleep_for(5ms);
-    }
-    return p();
-}
-
-// One ssepush node: an engine server with Server Events on the Redis provider.
-// `?user=NAME` makes the stream an authenticated user NAME with id "u-NAME".
-class node {
-public:
-    explicit node(const redis_server& redis, unsigned shards = 2, bool notices = true)
-        : srv_(options(shards)) {
-        events::options eo;
-        eo.notify_channel_of_subscriptions = notices;
-        eo.authenticate = [](const eng::exchange& ex) {
-            events::identity who;
-            std::string user;
-            if (proto::find_param(ex.request().query, "user", user) && !user.empty()) {
-                who.user_id = "u-" + user;
-                who.user_name = user;
-                who.is_authenticated = true;
-            }
-            if (auto sid = proto::cookie(ex.request().find("cookie"), "ss-id"))
-                who.session_id = std::string(*sid);
-            return who;
-        };
-        auto p = events::make_redis_provider(srv_, events::parse_redis_url(redis.url()));
-        redis_ = p.get();
-        ev_ = std::make_unique<events::server_events>(srv_, std::move(eo), std::move(p));
-        srv_.start();
-    }
-    ~node() { srv_.stop(); }
-
-    // Both kinds of link are up (the provider publishes through Redis).
-    [[nodiscard]] bool linked() const {
-        const events::redis_status s = redis_->status();
-        return s.subscribed && s.command_links_up == s.command_links;
-    }
-    [[nodiscard]] bool wait_linked() const {
-        return eventually([&] { return linked(); });
-    }
-
-    std::uint16_t port() const { return srv_.port(); }
-    events::server_events& ev() { return *ev_; }
-    events::redis_provider& redis() { return *redis_; }
-
-private:
-    static eng::server_options options(unsigned shards) {
-        eng::server_options o;
-        o.shards = shards;
-        o.pin_threads = false;
-        return o;
-    }
-    eng::server srv_;
-    events::redis_provider* redis_ = nullptr;
-    std::unique_ptr<events::server_events> ev_;
-};
-
-// A connected client: its onConnect read.
-std::unique_ptr<sse_client> subscriber(std::uint16_t port, const std::string& query,
-                                       const std::string& headers = {}) {
-    auto c = std::make_unique<sse_client>(port, query, nullptr, headers);
-    EXPECT_EQ(c->status(), 200);
-    EXPECT_TRUE(c->connect());
-    return c;
-}
-
-// The next frame that is not a join/leave/update/heartbeat notice.
-std::optional<ss_frame> next_message(sse_client& c, std::chrono::milliseconds t = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + t;
-    for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) return std::nullopt;
-        auto f = c.next(left);
-        if (!f) return f;
-        if (f->selector == "cmd.onJoin" || f->selector == "cmd.onLeave" ||
-            f->selector == "cmd.onUpdate" || f->selector == "cmd.onHeartbeat")
-            continue;
-        return f;
-    }
-}
+using node = redis_node;
 
 // Publishes a marker to everyone, through the same node (and so the same
 // Redis connection) as what it is to follow.
@@ -482,7 +395,7 @@ TEST(redis_outage, nodes_keep_serving_then_resume_and_register_again) {
 
 TEST(redis_outage, thousands_of_subscriptions_are_stored_again_in_batches) {
     redis_server redis;
-    node a(redis, 1, false);  // no joins: 2,500 of them would be 3 M frames
+    node a(redis, {.shards = 1, .notices = false, .install = {}});  // no joins: 3 M frames
     ASSERT_TRUE(a.wait_linked());
     // More than one batch of re-registration (1,000), on one shard.
     constexpr std::size_t k_streams = 2500;
