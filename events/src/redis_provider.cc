@@ -13,6 +13,7 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -347,6 +348,7 @@ public:
     void unregistered(const subscription& sub) override;
     void heartbeat(const subscription& sub) override;
     void reset() override;
+    void flush(std::chrono::milliseconds limit) override;
 
     std::optional<subscription_info> find(std::string_view id) const override;
     std::vector<subscription_info> find_by_user_id(std::string_view user_id) const override;
@@ -911,6 +913,30 @@ void provider_impl::reset() {
         run(*sh);
     else
         srv_.run_on(0, run);
+}
+
+void provider_impl::flush(std::chrono::milliseconds limit) {
+    // A PING on each shard's connection: its answer comes after everything
+    // sent before it on that connection.
+    struct waiter {
+        std::mutex m;
+        std::condition_variable cv;
+        unsigned left;
+    };
+    auto w = std::make_shared<waiter>();
+    w->left = unsigned(parts_.size());
+    auto one_done = [w] {
+        std::lock_guard lock(w->m);
+        if (--w->left == 0) w->cv.notify_all();
+    };
+    for (unsigned i = 0; i < parts_.size(); ++i)
+        srv_.run_on(i, [this, one_done](shard& sh) {
+            redis_conn* c = cmd_on(sh);
+            if (!c || !c->command({"PING"}, [one_done](const redisReply*) { one_done(); }))
+                one_done();
+        });
+    std::unique_lock lock(w->m);
+    w->cv.wait_for(lock, limit, [&] { return w->left == 0; });
 }
 
 // --- queries --------------------------------------------------------------------------------

@@ -884,11 +884,13 @@ void server_events::unregister(std::string_view id) {
         *st, id, [st](engine::shard& sh, subscription& sub) { st->remove_sub(sh, sub, true); });
 }
 
-void server_events::reset() {
-    detail::state* st = s_.get();
+namespace {
+
+// Removes every subscription this process holds, without onLeave. From a
+// shard (a route handler) this must not block: the removal runs on each shard
+// after this returns. From any other thread it is synchronous.
+void remove_every_held(detail::state* st) {
     const unsigned n = st->srv.shard_count();
-    // From a shard (a route handler) this must not block: the removal runs on
-    // each shard after this returns. From any other thread it is synchronous.
     std::shared_ptr<std::latch> done;
     if (!engine::shard::current()) done = std::make_shared<std::latch>(n);
     for (unsigned i = 0; i < n; ++i)
@@ -897,12 +899,21 @@ void server_events::reset() {
             if (done) done->count_down();
         });
     if (done) done->wait();
-    st->prov->reset();
+}
+
+}  // namespace
+
+void server_events::reset() {
+    remove_every_held(s_.get());
+    s_->prov->reset();
 }
 
 void server_events::stop() {
     s_->stopped.store(true);
-    reset();
+    remove_every_held(s_.get());
+    // Only this node's subscriptions go (a shared store keeps the others'):
+    // give their removal a moment to reach it before the server stops.
+    if (!engine::shard::current()) s_->prov->flush(std::chrono::seconds(2));
 }
 
 void server_events::start() {

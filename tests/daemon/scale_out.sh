@@ -94,7 +94,13 @@ wait_for 10 bash -c "redis-cli -p $rport exists sse:id:$id | grep -qx 1" ||
 publish "$url2" '{"message":"after"}'
 wait_for 5 grep -q 'after' "$tmp/stream" || fail "cross-node delivery did not resume"
 echo "scale_out: Redis back: subscription stored again, node 2's messages arrive"
-for p in "${pids[@]}"; do kill -TERM "$p"; done
-for p in "${pids[@]}"; do wait "$p" || fail "a node exited with $?"; done
+# Node 1 stopped (SIGTERM): its subscription leaves Redis, node 2 goes on.
+kill -TERM "${pids[0]}"
+wait "${pids[0]}" || fail "node 1 exited with $?"
+[[ $(redis-cli -p "$rport" exists "sse:id:$id") == 0 ]] || fail "node 1 left its subscription in Redis"
+redis_up "$url2" || fail "node 2 lost Redis when node 1 stopped"
+echo "scale_out: node 1 stopped and took its subscription out of Redis; node 2 serves on"
+kill -TERM "${pids[1]}"
+wait "${pids[1]}" || fail "node 2 exited with $?"
 pids=()
 echo "scale_out: passed"

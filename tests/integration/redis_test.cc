@@ -218,6 +218,34 @@ TEST(redis_nodes, heartbeat_update_and_unregister_through_the_other_node) {
     EXPECT_EQ(http(a.port(), "POST", "/event-unregister", "id=" + id).status, 404);
 }
 
+TEST(redis_nodes, stopping_a_node_removes_only_its_own_subscriptions_and_reset_removes_all) {
+    redis_server redis;
+    node a(redis), b(redis);
+    ASSERT_TRUE(a.wait_linked());
+    ASSERT_TRUE(b.wait_linked());
+    auto a1 = subscriber(a.port(), "channels=home");
+    auto b1 = subscriber(b.port(), "channels=home");
+    redis_client rc(redis.port());
+    ASSERT_TRUE(eventually([&] { return rc.members("sse:channel:home").size() == 2; }));
+
+    // stop() returns once its removals are in Redis: no waiting needed here.
+    a.ev().stop();
+    EXPECT_TRUE(a1->ended());
+    EXPECT_FALSE(rc.get("sse:id:" + a1->id()));
+    EXPECT_FALSE(rc.score("sse:ids", a1->id()));
+    EXPECT_TRUE(rc.get("sse:id:" + b1->id()));
+    EXPECT_EQ(rc.members("sse:channel:home"), std::vector<std::string>{b1->id()});
+
+    // reset() is ServiceStack's Reset: every node's records go, sequences stay.
+    b.ev().reset();
+    EXPECT_TRUE(b1->ended());
+    EXPECT_TRUE(eventually([&] {
+        auto ids = rc.run({"EXISTS", "sse:ids", "sse:id:" + b1->id(), "sse:channel:home"});
+        return ids && ids->integer == 0;
+    }));
+    EXPECT_TRUE(rc.get("sse:seq:anonUser").has_value());
+}
+
 // --- ServiceStack interop -------------------------------------------------------------
 
 TEST(redis_interop, messages_published_with_redis_cli_reach_subscribers) {

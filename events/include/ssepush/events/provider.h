@@ -123,7 +123,13 @@ public:
     // A heartbeat for it was served here (a shared store refreshes its score).
     virtual void heartbeat(const subscription&) {}
     virtual void unregistered(const subscription& sub) = 0;
+    // Forget every subscription, every node's (server_events::reset).
     virtual void reset() = 0;
+    // Wait, at most `limit`, until what this process has sent to the shared
+    // state has been applied (the removals of server_events::stop, before the
+    // server stops). From a thread that is not a shard. Default: nothing to
+    // wait for.
+    virtual void flush(std::chrono::milliseconds limit) { (void)limit; }
 
     // Queries.
     [[nodiscard]] virtual std::optional<subscription_info> find(std::string_view id) const = 0;

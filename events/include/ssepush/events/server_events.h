@@ -150,11 +150,15 @@ public:
     void unsubscribe_from_channels(std::string_view id, std::vector<std::string> channels);
     void unregister(std::string_view id);
     // Forgets every subscription and closes their streams (clients reconnect);
-    // no onLeave is sent. Synchronous from a thread that is not a shard; from a
-    // shard (a handler) it takes effect on every shard right after it returns.
+    // no onLeave is sent. With a shared provider (Redis) every node's
+    // subscriptions are forgotten in the shared state, as ServiceStack's Reset
+    // does. Synchronous from a thread that is not a shard; from a shard (a
+    // handler) it takes effect on every shard right after it returns.
     void reset();
-    // Stop: every stream closed without onLeave, new streams refused (503)
-    // until start().
+    // Stop: every stream of this node closed without onLeave, new streams
+    // refused (503) until start(). With a shared provider only this node's
+    // subscriptions leave the shared state (waiting up to 2 s for that, from
+    // a thread that is not a shard); other nodes are untouched.
     void stop();
     void start();
     std::int64_t next_sequence(std::string_view name);
