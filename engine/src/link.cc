@@ -120,8 +120,13 @@ struct link::impl {
         if (send_inflight && send_gen == gen) cancel_op(detail::op::link_send);
         if (fd >= 0) {
             // The ring holds its own reference to the socket while an operation
-            // is in flight: shut it down so the peer sees the end now.
+            // is in flight: shut it down so the peer sees the end now. An
+            // operation prepared this turn but not yet submitted names the fd
+            // only by number: submit it first, so it takes its reference to
+            // this socket before the number is freed (and maybe reused by the
+            // next socket() of another link in the same turn).
             if (self.state_ == state::up) (void)::shutdown(fd, SHUT_RDWR);
+            (void)ring().submit();
             ::close(fd);
             fd = -1;
         }
