@@ -187,15 +187,16 @@ subscription_info info_of(proto::subscription_record&& r) {
     return i;
 }
 
-proto::subscription_record record_of(const subscription_info& i) {
+// A snapshot as the record stored in Redis (its identity strings moved).
+proto::subscription_record record_of(subscription_info&& i) {
     proto::subscription_record r;
-    r.id = i.id;
-    r.channels = i.channels;
-    r.user_id = i.user_id;
-    r.user_name = i.user_name;
-    r.display_name = i.display_name;
-    r.session_id = i.session_id;
-    r.user_address = i.user_address;
+    r.id = std::move(i.id);
+    r.channels = std::move(i.channels);
+    r.user_id = std::move(i.user_id);
+    r.user_name = std::move(i.user_name);
+    r.display_name = std::move(i.display_name);
+    r.session_id = std::move(i.session_id);
+    r.user_address = std::move(i.user_address);
     r.is_authenticated = i.is_authenticated;
     r.created_at_ms = i.created_at_ms;
     for (const auto& [k, v] : i.meta)
@@ -402,7 +403,8 @@ private:
         return k;
     }
     void publish_on(shard& sh, const notification& n);
-    void store(redis_conn& c, const subscription_info& i, const std::vector<std::string>& removed);
+    void store(redis_conn& c, const proto::subscription_record& r,
+               const std::vector<std::string>& removed);
     void fetch_block(redis_conn& c, const std::string& name);
     void read_records(redis_conn& c, std::vector<std::string> ids,
                       reply_fn<std::vector<subscription_info>> done);
@@ -677,7 +679,8 @@ void provider_impl::restore_step(shard& sh) {
          n < k_batch && job->next < job->ids.size() && c->queued_bytes() < k_max_queued;
          ++n, ++job->next) {
         // Gone meanwhile: nothing to store (its removal already went out).
-        if (auto info = bus_->local_find(job->ids[job->next])) store(*c, *info, {});
+        if (auto info = bus_->local_find(job->ids[job->next]))
+            store(*c, record_of(std::move(*info)), {});
     }
     if (job->next < job->ids.size()) {
         sh.timers().arm(part.restore_timer, sh.now_ms() + 1);
@@ -825,11 +828,11 @@ void provider_impl::topic_message(std::string_view payload) {
 
 // --- subscription state ------------------------------------------------------------------
 
-void provider_impl::store(redis_conn& c, const subscription_info& i,
+void provider_impl::store(redis_conn& c, const proto::subscription_record& i,
                           const std::vector<std::string>& removed) {
     thread_local std::string json, buf;
     json.clear();
-    proto::write_subscription_record(record_of(i), json);
+    proto::write_subscription_record(i, json);
     buf.clear();
     std::size_t n = 0;
     auto add = [&](std::initializer_list<std::string_view> args) {
@@ -859,14 +862,14 @@ redis_conn* provider_impl::cmd_here() const noexcept {
 
 void provider_impl::registered(const subscription& sub) {
     if (redis_conn* c = cmd_here())
-        store(*c, sub.info(), {});
+        store(*c, record_of(sub.info()), {});
     else
         skipped_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void provider_impl::updated(const subscription& sub, const std::vector<std::string>& removed) {
     if (redis_conn* c = cmd_here())
-        store(*c, sub.info(), removed);
+        store(*c, record_of(sub.info()), removed);
     else
         skipped_.fetch_add(1, std::memory_order_relaxed);
 }

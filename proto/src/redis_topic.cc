@@ -1,5 +1,6 @@
 #include "ssepush/proto/redis_topic.h"
 
+#include "json_text.h"
 #include "ssepush/proto/json.h"
 
 namespace ssepush::proto {
@@ -117,119 +118,18 @@ void write_channels_command(topic_kind kind, std::string_view id, std::string_vi
     json_string(channels, out);
 }
 
-namespace {
-
-int hex_digit(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// Four hex digits at s[i..i+4), or -1.
-long hex4(std::string_view s, std::size_t i) noexcept {
-    if (i + 4 > s.size()) return -1;
-    long v = 0;
-    for (std::size_t k = 0; k < 4; ++k) {
-        const int d = hex_digit(s[i + k]);
-        if (d < 0) return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-void append_utf8(unsigned long cp, std::string& out) {
-    if (cp < 0x80) {
-        out.push_back(char(cp));
-    } else if (cp < 0x800) {
-        out.push_back(char(0xC0 | (cp >> 6)));
-        out.push_back(char(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out.push_back(char(0xE0 | (cp >> 12)));
-        out.push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(char(0x80 | (cp & 0x3F)));
-    } else {
-        out.push_back(char(0xF0 | (cp >> 18)));
-        out.push_back(char(0x80 | ((cp >> 12) & 0x3F)));
-        out.push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(char(0x80 | (cp & 0x3F)));
-    }
-}
-
-// The text of one JSON string literal (the whole of `s`), or nullopt.
-std::optional<std::string> unquote(std::string_view s) {
-    if (s.size() < 2 || s.front() != '"' || s.back() != '"') return std::nullopt;
-    std::string out;
-    const std::size_t end = s.size() - 1;
-    for (std::size_t i = 1; i < end; ++i) {
-        const char c = s[i];
-        if (c == '"' || static_cast<unsigned char>(c) < 0x20) return std::nullopt;
-        if (c != '\\') {
-            out.push_back(c);
-            continue;
-        }
-        if (++i >= end) return std::nullopt;
-        switch (s[i]) {
-            case '"':
-                out.push_back('"');
-                break;
-            case '\\':
-                out.push_back('\\');
-                break;
-            case '/':
-                out.push_back('/');
-                break;
-            case 'b':
-                out.push_back('\b');
-                break;
-            case 'f':
-                out.push_back('\f');
-                break;
-            case 'n':
-                out.push_back('\n');
-                break;
-            case 'r':
-                out.push_back('\r');
-                break;
-            case 't':
-                out.push_back('\t');
-                break;
-            case 'u': {
-                long cp = hex4(s, i + 1);
-                if (cp < 0) return std::nullopt;
-                i += 4;
-                if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < end && s[i + 1] == '\\' &&
-                    s[i + 2] == 'u') {
-                    const long lo = hex4(s, i + 3);
-                    if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                        i += 6;
-                    }
-                }
-                if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // a lone surrogate
-                append_utf8(static_cast<unsigned long>(cp), out);
-                break;
-            }
-            default:
-                return std::nullopt;
-        }
-    }
-    return out;
-}
-
-}  // namespace
-
 std::optional<std::vector<std::string>> parse_channels_payload(std::string_view json) {
-    while (!json.empty() && (json.front() == ' ' || json.front() == '\t'))
-        json.remove_prefix(1);
-    while (!json.empty() && (json.back() == ' ' || json.back() == '\t'))
-        json.remove_suffix(1);
+    json = detail::skip_json_ws(json);
     std::string text;
     if (!json.empty() && json.front() == '"') {
-        auto t = unquote(json);
-        if (!t) return std::nullopt;
-        text = std::move(*t);
+        // One JSON string, unescaped by the same parser proto's other readers use.
+        simdjson::dom::element doc;
+        std::string_view v;
+        if (detail::parse_json(json, doc) || doc.get_string().get(v)) return std::nullopt;
+        text.assign(v);
     } else {
+        while (!json.empty() && detail::json_ws(json.back()))
+            json.remove_suffix(1);
         text.assign(json);
     }
     std::vector<std::string> out;
